@@ -1,0 +1,131 @@
+package fsm
+
+import (
+	"github.com/hashicorp/go-memdb"
+)
+
+func firstJob(txn *memdb.Txn, id string) (*Job, error) {
+	raw, err := txn.First(tableJobs, indexID, id)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return raw.(*Job), nil
+}
+
+func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interface{}, *Job) {
+	existing, err := firstJob(txn, req.Job.ID)
+	if err != nil {
+		return err, nil
+	}
+	if existing != nil {
+		if existing.RequestHash != "" && existing.RequestHash == req.Job.RequestHash {
+			return &ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, nil
+		}
+		return Errorf(ErrCodeConflict, "a different job with id %s already exists", req.Job.ID), nil
+	}
+	j := req.Job
+	switch j.Status {
+	case JobAccepted, JobInvalid:
+	default:
+		return Errorf(ErrCodeInvalid, "a job cannot be submitted in status %s", j.Status), nil
+	}
+	j.CreateIndex = index
+	j.ModifyIndex = index
+	if j.Status.Terminal() {
+		j.Finished = j.Created
+	}
+	if err := txn.Insert(tableJobs, &j); err != nil {
+		return err, nil
+	}
+	return &ApplyResult{Index: index, Job: &j}, &j
+}
+
+func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest) (interface{}, *Job) {
+	existing, err := firstJob(txn, req.ID)
+	if err != nil {
+		return err, nil
+	}
+	if existing == nil {
+		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), nil
+	}
+	if existing.Status.Terminal() {
+		return Errorf(ErrCodeStatus, "job %s is %s: its status is final", req.ID, existing.Status), nil
+	}
+	if !statusIn(existing.Status, req.From) {
+		return Errorf(ErrCodeStatus, "job %s is %s, not %v", req.ID, existing.Status, req.From), nil
+	}
+	j := *existing
+	j.Status = req.To
+	if req.StatusMsg != "" {
+		j.StatusMsg = req.StatusMsg
+	}
+	if req.ProcessID != 0 {
+		j.ProcessID = req.ProcessID
+	}
+	if req.ExitCode != nil {
+		code := *req.ExitCode
+		j.ExitCode = &code
+	}
+	if req.ArchiveStatus != "" {
+		j.ArchiveStatus = req.ArchiveStatus
+	}
+	if req.Time != 0 {
+		j.Updated = req.Time
+		if req.To == JobRunning && j.Started == 0 {
+			j.Started = req.Time
+		}
+		if req.To.Terminal() {
+			j.Finished = req.Time
+		}
+	}
+	j.ModifyIndex = index
+	if err := txn.Insert(tableJobs, &j); err != nil {
+		return err, nil
+	}
+	return &ApplyResult{Index: index, Job: &j}, &j
+}
+
+func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (interface{}, *Job) {
+	existing, err := firstJob(txn, req.ID)
+	if err != nil {
+		return err, nil
+	}
+	if existing == nil {
+		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), nil
+	}
+	if !existing.Status.Terminal() {
+		return Errorf(ErrCodeStatus, "job %s is %s: only finished jobs are archived", req.ID, existing.Status), nil
+	}
+	if existing.ArchiveStatus == ArchiveArchived && req.ArchiveStatus != ArchiveArchived {
+		// A late failure report must not hide an archive that exists.
+		return Errorf(ErrCodeStatus, "job %s is already archived", req.ID), nil
+	}
+	j := *existing
+	j.ArchiveStatus = req.ArchiveStatus
+	if req.ArchiveLocation != "" {
+		j.ArchiveLocation = req.ArchiveLocation
+	}
+	if req.StdoutSize != 0 {
+		j.StdoutSize = req.StdoutSize
+	}
+	if req.StderrSize != 0 {
+		j.StderrSize = req.StderrSize
+	}
+	if req.Time != 0 {
+		j.Updated = req.Time
+	}
+	j.ModifyIndex = index
+	if err := txn.Insert(tableJobs, &j); err != nil {
+		return err, nil
+	}
+	return &ApplyResult{Index: index, Job: &j}, &j
+}
+
+func statusIn(s JobStatus, set []JobStatus) bool {
+	for _, x := range set {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,149 @@
+// Package fsm owns genie's replicated state: the registry of clusters,
+// commands and applications and every job record, applied from the raft log.
+package fsm
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-memdb"
+	"github.com/hashicorp/raft"
+)
+
+// Config configures an FSM.
+type Config struct {
+	Logger hclog.Logger
+
+	// OnJobChange, when set, is called after each committed change to a job,
+	// from the apply goroutine: it must not block. The job must not be
+	// modified.
+	OnJobChange func(j *Job)
+
+	// OnRestore, when set, is called after the state was replaced by a
+	// snapshot, from the restoring goroutine.
+	OnRestore func()
+}
+
+// FSM applies raft log entries to the state store. It implements
+// raft.BatchingFSM so a batch of entries commits one memdb transaction.
+type FSM struct {
+	logger      hclog.Logger
+	onJobChange func(*Job)
+	onRestore   func()
+
+	// stateLock guards the state pointer, swapped whole by Restore.
+	stateLock sync.RWMutex
+	state     *State
+}
+
+var _ raft.BatchingFSM = (*FSM)(nil)
+
+// New returns an FSM over an empty state.
+func New(cfg *Config) (*FSM, error) {
+	state, err := NewState()
+	if err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &FSM{
+		logger:      logger.Named("fsm"),
+		onJobChange: cfg.OnJobChange,
+		onRestore:   cfg.OnRestore,
+		state:       state,
+	}, nil
+}
+
+// State returns the current state store. Hold on to it only briefly: a
+// restore replaces it.
+func (f *FSM) State() *State {
+	f.stateLock.RLock()
+	defer f.stateLock.RUnlock()
+	return f.state
+}
+
+// Apply applies one log entry.
+func (f *FSM) Apply(l *raft.Log) interface{} {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch applies a batch of entries in one transaction. Every entry
+// either applies whole or returns an error and changes nothing: each
+// handler validates before it writes.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
+	results := make([]interface{}, len(logs))
+	state := f.State()
+	txn := state.db.Txn(true)
+	var changed []*Job
+	for i, l := range logs {
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		res, job := f.applyOne(txn, l)
+		results[i] = res
+		if job != nil {
+			changed = append(changed, job)
+		}
+	}
+	txn.Commit()
+	if f.onJobChange != nil {
+		for _, j := range changed {
+			f.onJobChange(j)
+		}
+	}
+	return results
+}
+
+func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, *Job) {
+	if len(l.Data) == 0 {
+		panic(fmt.Errorf("empty log entry at index %d", l.Index))
+	}
+	msgType, buf := MessageType(l.Data[0]), l.Data[1:]
+	switch msgType {
+	case ClusterRequestType:
+		var req ClusterRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyCluster(txn, l.Index, &req), nil
+	case CommandRequestType:
+		var req CommandRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyCommand(txn, l.Index, &req), nil
+	case ApplicationRequestType:
+		var req ApplicationRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyApplication(txn, l.Index, &req), nil
+	case JobSubmitRequestType:
+		var req JobSubmitRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyJobSubmit(txn, l.Index, &req)
+	case JobTransitionRequestType:
+		var req JobTransitionRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyJobTransition(txn, l.Index, &req)
+	case JobArchiveRequestType:
+		var req JobArchiveRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyJobArchive(txn, l.Index, &req)
+	}
+	// An entry this version cannot read would make replicas diverge:
+	// stop rather than skip it.
+	panic(fmt.Errorf("unknown log entry type %d at index %d", msgType, l.Index))
+}
+
+func (f *FSM) decode(buf []byte, out interface{}, t MessageType, index uint64) {
+	if err := Decode(buf, out); err != nil {
+		panic(fmt.Errorf("decode %s entry at index %d: %w", t, index, err))
+	}
+}
+
+// ApplyResult is what Apply returns for a successful job submission.
+type ApplyResult struct {
+	Index uint64
+	Job   *Job
+	// Existing is true when the submission repeated an existing job's id and
+	// request, so nothing new was recorded.
+	Existing bool
+}

@@ -1,0 +1,129 @@
+package fsm
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+)
+
+// MessageType is the first byte of every log entry; it names the payload.
+type MessageType uint8
+
+const (
+	ClusterRequestType MessageType = iota + 1
+	CommandRequestType
+	ApplicationRequestType
+	JobSubmitRequestType
+	JobTransitionRequestType
+	JobArchiveRequestType
+)
+
+func (t MessageType) String() string {
+	switch t {
+	case ClusterRequestType:
+		return "cluster"
+	case CommandRequestType:
+		return "command"
+	case ApplicationRequestType:
+		return "application"
+	case JobSubmitRequestType:
+		return "job-submit"
+	case JobTransitionRequestType:
+		return "job-transition"
+	case JobArchiveRequestType:
+		return "job-archive"
+	}
+	return fmt.Sprintf("unknown(%d)", uint8(t))
+}
+
+// RegistryOp is what a registry request does to its resource.
+type RegistryOp uint8
+
+const (
+	// OpCreate fails with ErrCodeExists when the id is taken.
+	OpCreate RegistryOp = iota + 1
+	// OpUpdate replaces the resource; it fails with ErrCodeNotFound when it
+	// is missing and ErrCodeModified when ExpectIndex is set and stale.
+	OpUpdate
+	// OpDelete removes the resource; it fails when the resource is in use.
+	OpDelete
+)
+
+// ClusterRequest creates, updates or deletes a cluster.
+type ClusterRequest struct {
+	Op          RegistryOp
+	Cluster     Cluster
+	ExpectIndex uint64
+}
+
+// CommandRequest creates, updates or deletes a command.
+type CommandRequest struct {
+	Op          RegistryOp
+	Command     Command
+	ExpectIndex uint64
+}
+
+// ApplicationRequest creates, updates or deletes an application.
+type ApplicationRequest struct {
+	Op          RegistryOp
+	Application Application
+	ExpectIndex uint64
+}
+
+// JobSubmitRequest records a new job. When a job with the same id exists,
+// the request is idempotent if RequestHash matches and a conflict if not.
+type JobSubmitRequest struct {
+	Job Job
+}
+
+// JobTransitionRequest moves a job from one of From to To. It fails with
+// ErrCodeStatus when the job's status is not in From, so every transition
+// is a compare-and-set; a terminal status is never left.
+type JobTransitionRequest struct {
+	ID        string
+	From      []JobStatus
+	To        JobStatus
+	StatusMsg string
+	Time      int64 // unix ms; sets Started on RUNNING, Finished on a terminal status
+
+	// Fields recorded when non-zero.
+	ProcessID     int
+	ExitCode      *int
+	ArchiveStatus ArchiveStatus
+}
+
+// JobArchiveRequest records where a finished job's directory was archived.
+type JobArchiveRequest struct {
+	ID              string
+	ArchiveStatus   ArchiveStatus
+	ArchiveLocation string
+	StdoutSize      int64
+	StderrSize      int64
+	Time            int64
+}
+
+// msgpackHandle is shared: codec handles are safe for concurrent use once
+// configured.
+var msgpackHandle = func() *codec.MsgpackHandle {
+	h := &codec.MsgpackHandle{}
+	h.RawToString = true
+	h.WriteExt = true
+	return h
+}()
+
+// Encode builds a log entry: the type byte followed by the msgpack payload.
+func Encode(t MessageType, msg interface{}) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(256)
+	buf.WriteByte(byte(t))
+	if err := codec.NewEncoder(&buf, msgpackHandle).Encode(msg); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode reads a payload written by Encode into out.
+func Decode(buf []byte, out interface{}) error {
+	return codec.NewDecoderBytes(buf, msgpackHandle).Decode(out)
+}

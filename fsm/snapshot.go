@@ -1,0 +1,142 @@
+package fsm
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/hashicorp/go-msgpack/v2/codec"
+	"github.com/hashicorp/raft"
+)
+
+// snapshotVersion is written first so a future format can be told apart.
+const snapshotVersion = 1
+
+// Record kinds: a snapshot is the version, then records of a kind followed by
+// the object, all msgpack, closed by recordEnd so truncation is detected.
+const (
+	recordEnd byte = iota
+	recordCluster
+	recordCommand
+	recordApplication
+	recordJob
+)
+
+// snapshot is a point-in-time view of the state; memdb snapshots are cheap
+// (immutable radix trees), so Persist runs without blocking Apply.
+type snapshot struct {
+	db *memdb.MemDB
+}
+
+// Snapshot implements raft.FSM.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	return &snapshot{db: f.State().db.Snapshot()}, nil
+}
+
+// Persist writes every table to sink.
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	w := bufio.NewWriter(sink)
+	enc := codec.NewEncoder(w, msgpackHandle)
+	err := func() error {
+		if err := enc.Encode(snapshotVersion); err != nil {
+			return err
+		}
+		txn := s.db.Txn(false)
+		tables := []struct {
+			name string
+			kind byte
+		}{
+			{tableClusters, recordCluster},
+			{tableCommands, recordCommand},
+			{tableApplications, recordApplication},
+			{tableJobs, recordJob},
+		}
+		for _, t := range tables {
+			index := indexID
+			if t.name == tableJobs {
+				index = indexCreate
+			}
+			it, err := txn.Get(t.name, index)
+			if err != nil {
+				return err
+			}
+			for raw := it.Next(); raw != nil; raw = it.Next() {
+				if err := enc.Encode(t.kind); err != nil {
+					return err
+				}
+				if err := enc.Encode(raw); err != nil {
+					return err
+				}
+			}
+		}
+		if err := enc.Encode(recordEnd); err != nil {
+			return err
+		}
+		return w.Flush()
+	}()
+	if err != nil {
+		sink.Cancel()
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+// Release implements raft.FSMSnapshot.
+func (s *snapshot) Release() {}
+
+// Restore replaces the whole state with the snapshot in r.
+func (f *FSM) Restore(r io.ReadCloser) error {
+	defer r.Close()
+	state, err := NewState()
+	if err != nil {
+		return err
+	}
+	dec := codec.NewDecoder(bufio.NewReader(r), msgpackHandle)
+	var version int
+	if err := dec.Decode(&version); err != nil {
+		return fmt.Errorf("restore: read version: %w", err)
+	}
+	if version != snapshotVersion {
+		return fmt.Errorf("restore: unsupported snapshot version %d", version)
+	}
+	txn := state.db.Txn(true)
+	for {
+		var kind byte
+		if err := dec.Decode(&kind); err != nil {
+			return fmt.Errorf("restore: read record kind: %w", err)
+		}
+		if kind == recordEnd {
+			break
+		}
+		var table string
+		var obj interface{}
+		switch kind {
+		case recordCluster:
+			table, obj = tableClusters, &Cluster{}
+		case recordCommand:
+			table, obj = tableCommands, &Command{}
+		case recordApplication:
+			table, obj = tableApplications, &Application{}
+		case recordJob:
+			table, obj = tableJobs, &Job{}
+		default:
+			return fmt.Errorf("restore: unknown record kind %d", kind)
+		}
+		if err := dec.Decode(obj); err != nil {
+			return fmt.Errorf("restore %s: %w", table, err)
+		}
+		if err := txn.Insert(table, obj); err != nil {
+			return fmt.Errorf("restore %s: %w", table, err)
+		}
+	}
+	txn.Commit()
+
+	f.stateLock.Lock()
+	f.state = state
+	f.stateLock.Unlock()
+	if f.onRestore != nil {
+		f.onRestore()
+	}
+	return nil
+}
