@@ -171,9 +171,12 @@ func mergeCriterion(c Criterion, jobTags []string) (Criterion, bool) {
 }
 
 func (c Criterion) matches(cl *Cluster) bool {
-	if cl.Status != ClusterUp {
-		return false
-	}
+	return cl.Status == ClusterUp && c.Matches(cl)
+}
+
+// Matches reports whether cl satisfies every field the criterion sets,
+// whatever the cluster's status when the criterion names none.
+func (c Criterion) Matches(cl *Cluster) bool {
 	if c.Status != "" && !strings.EqualFold(c.Status, string(cl.Status)) {
 		return false
 	}
@@ -187,6 +190,18 @@ func (c Criterion) matches(cl *Cluster) bool {
 		return false
 	}
 	return cl.HasTags(c.Tags)
+}
+
+// ClustersMatching returns the clusters c matches, most recently updated
+// first.
+func (s *State) ClustersMatching(c Criterion) []*Cluster {
+	var out []*Cluster
+	for _, cl := range s.Clusters(ResourceFilter{}) {
+		if c.Matches(cl) {
+			out = append(out, cl)
+		}
+	}
+	return out
 }
 
 func dedupeCriteria(in []Criterion) []Criterion {

@@ -1,0 +1,75 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/transport"
+)
+
+// Apply commits one log entry through raft and returns the state machine's
+// answer. It returns once the entry is committed and applied here, so a
+// caller that gets no error may acknowledge the write as durable.
+func (n *Node) Apply(ctx context.Context, t fsm.MessageType, msg interface{}) (*fsm.ApplyResult, error) {
+	buf, err := fsm.Encode(t, msg)
+	if err != nil {
+		return nil, err
+	}
+	timeout := n.config.ApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); d < timeout {
+			timeout = d
+		}
+	}
+	if timeout <= 0 {
+		return nil, ctx.Err()
+	}
+	f := n.raft.Apply(buf, timeout)
+	if err := f.Error(); err != nil {
+		return nil, mapRaftError(err)
+	}
+	switch resp := f.Response().(type) {
+	case error:
+		return nil, resp
+	case *fsm.ApplyResult:
+		return resp, nil
+	case nil:
+		return &fsm.ApplyResult{Index: f.Index()}, nil
+	default:
+		return nil, fmt.Errorf("unexpected apply response %T", resp)
+	}
+}
+
+// mapRaftError turns raft's refusals into errors the API answers with 503.
+func mapRaftError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return &transport.UnavailableError{Reason: "no raft leader to commit the write: " + err.Error(), RetryAfter: time.Second}
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return &transport.UnavailableError{Reason: "raft is too busy to take the write", RetryAfter: time.Second}
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return &transport.UnavailableError{Reason: "node is shutting down", RetryAfter: time.Second}
+	}
+	return err
+}
+
+// reporter records the runner's progress through raft.
+type reporter struct {
+	n *Node
+}
+
+func (r *reporter) Transition(ctx context.Context, req fsm.JobTransitionRequest) error {
+	_, err := r.n.Apply(ctx, fsm.JobTransitionRequestType, &req)
+	return err
+}
+
+func (r *reporter) Archived(ctx context.Context, req fsm.JobArchiveRequest) error {
+	_, err := r.n.Apply(ctx, fsm.JobArchiveRequestType, &req)
+	return err
+}

@@ -1,0 +1,78 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/transport"
+)
+
+var _ transport.Backend = (*Node)(nil)
+
+// JobOutput opens a job's directory: the archive once the job is archived,
+// the live working directory while it runs on this node.
+func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
+	if j.ArchiveStatus == fsm.ArchiveArchived && j.ArchiveLocation != "" && n.archive != nil {
+		fsys, err := n.archive.Open(ctx, j.ArchiveLocation)
+		if err == nil {
+			return fsys, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open archive of job %s: %w", j.ID, err)
+		}
+	}
+	if j.Node != n.id {
+		return nil, fsm.Errorf(fsm.ErrCodeNotFound, "the output of job %s is on node %s", j.ID, j.NodeName)
+	}
+	dir := n.runner.JobDir(j.ID)
+	if _, err := os.Stat(dir); err != nil {
+		if j.Status == fsm.JobAccepted {
+			return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s has not started: no output yet", j.ID)
+		}
+		if j.Status.Terminal() && j.ArchiveStatus == fsm.ArchivePending {
+			// Between leaving the working directory and being recorded as
+			// archived.
+			return nil, &transport.UnavailableError{Reason: "job output is being archived", RetryAfter: time.Second}
+		}
+		return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s has no output directory", j.ID)
+	}
+	return os.DirFS(dir), nil
+}
+
+// Health is nil when the node can serve: started and in touch with a leader.
+func (n *Node) Health() error {
+	select {
+	case <-n.shutdownCh:
+		return errShuttingDown
+	default:
+	}
+	if addr, _ := n.raft.LeaderWithID(); addr == "" {
+		return errors.New("no raft leader")
+	}
+	select {
+	case <-n.ready:
+		return nil
+	default:
+		return errors.New("node is starting")
+	}
+}
+
+// Leader returns the raft leader's address and id.
+func (n *Node) Leader() (string, string) {
+	addr, id := n.raft.LeaderWithID()
+	return string(addr), string(id)
+}
+
+// Metrics serves the node's Prometheus metrics.
+func (n *Node) Metrics() http.Handler { return n.metrics.handler() }
+
+// IsLeader reports whether this node leads the raft group.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }

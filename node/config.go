@@ -1,0 +1,156 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Config configures a node. Start from DefaultConfig and call Validate.
+type Config struct {
+	// NodeName is how operators and job records name this node; it defaults
+	// to the host name.
+	NodeName string
+
+	// DataDir holds the node id, the raft log and snapshots, the job working
+	// directories and, by default, the local archive.
+	DataDir string
+
+	// HTTPAddr is the host:port the REST API listens on. AdvertiseHTTP is
+	// the address peers and clients are told (defaults to HTTPAddr, or the
+	// listener's address when the port is 0).
+	HTTPAddr      string
+	AdvertiseHTTP string
+
+	// RaftAddr is the host:port of the raft transport.
+	RaftAddr string
+
+	// BootstrapExpect is the number of servers to wait for before
+	// bootstrapping the raft group; 1 bootstraps a single node at once.
+	BootstrapExpect int
+
+	// MaxJobs bounds the jobs this node runs at once (ACCEPTED, INIT and
+	// RUNNING all hold a slot); a submission past it gets 503.
+	MaxJobs int
+	// MaxMemory is the node's memory budget for jobs in MB; a job whose
+	// memory exceeds it is INVALID, one that does not fit now gets 503.
+	MaxMemory int
+	// DefaultJobMemory is what a job reserves when neither it nor its
+	// command says, in MB.
+	DefaultJobMemory int
+	// DefaultTimeout applies to jobs that set none.
+	DefaultTimeout time.Duration
+	// KillGrace is how long a killed job has between SIGTERM and SIGKILL.
+	KillGrace time.Duration
+
+	// ArchiveDir is the local archive for finished job directories;
+	// default <DataDir>/archive. Empty after Validate only when archiving
+	// is disabled with NoArchive.
+	ArchiveDir string
+	NoArchive  bool
+
+	// Shell runs the generated job scripts.
+	Shell string
+
+	// ApplyTimeout bounds one raft apply.
+	ApplyTimeout time.Duration
+
+	// MaxRequestBytes bounds a request body; larger ones get 413.
+	MaxRequestBytes int64
+
+	// ClusterSelector picks among several matching clusters: "random"
+	// (Genie's default) or "least-running".
+	ClusterSelector string
+
+	// Dev seeds a demo cluster and commands so a first job runs at once.
+	Dev bool
+
+	Logger hclog.Logger
+}
+
+// DefaultConfig returns a configuration for a single node listening on
+// loopback with the standard ports.
+func DefaultConfig() *Config {
+	host, _ := os.Hostname()
+	return &Config{
+		NodeName:         host,
+		DataDir:          "data",
+		HTTPAddr:         "127.0.0.1:8080",
+		RaftAddr:         "127.0.0.1:8300",
+		BootstrapExpect:  1,
+		MaxJobs:          64,
+		MaxMemory:        30720,
+		DefaultJobMemory: 512,
+		DefaultTimeout:   7 * 24 * time.Hour,
+		KillGrace:        10 * time.Second,
+		Shell:            "/bin/sh",
+		ApplyTimeout:     10 * time.Second,
+		MaxRequestBytes:  10 << 20,
+		ClusterSelector:  "random",
+	}
+}
+
+// Validate checks the configuration and fills in what derives from other
+// fields. The error names the field at fault.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.NodeName == "" {
+		errs = append(errs, errors.New("NodeName: must not be empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("DataDir: must not be empty"))
+	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	for name, addr := range map[string]string{"HTTPAddr": c.HTTPAddr, "RaftAddr": c.RaftAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port: %w", name, addr, err))
+		}
+	}
+	if c.BootstrapExpect < 0 {
+		errs = append(errs, errors.New("BootstrapExpect: must not be negative"))
+	}
+	if c.MaxJobs < 1 {
+		errs = append(errs, errors.New("MaxJobs: must be at least 1"))
+	}
+	if c.MaxMemory < 1 {
+		errs = append(errs, errors.New("MaxMemory: must be at least 1 MB"))
+	}
+	if c.DefaultJobMemory < 0 || c.DefaultJobMemory > c.MaxMemory {
+		errs = append(errs, fmt.Errorf("DefaultJobMemory: must be between 0 and MaxMemory (%d)", c.MaxMemory))
+	}
+	if c.DefaultTimeout <= 0 {
+		errs = append(errs, errors.New("DefaultTimeout: must be positive"))
+	}
+	if c.KillGrace <= 0 {
+		errs = append(errs, errors.New("KillGrace: must be positive"))
+	}
+	if c.ApplyTimeout <= 0 {
+		errs = append(errs, errors.New("ApplyTimeout: must be positive"))
+	}
+	if c.MaxRequestBytes < 1024 {
+		errs = append(errs, errors.New("MaxRequestBytes: must be at least 1024"))
+	}
+	if c.Shell == "" {
+		errs = append(errs, errors.New("Shell: must not be empty"))
+	}
+	switch c.ClusterSelector {
+	case "random", "least-running":
+	default:
+		errs = append(errs, fmt.Errorf("ClusterSelector: %q is not random or least-running", c.ClusterSelector))
+	}
+	if c.NoArchive {
+		c.ArchiveDir = ""
+	} else if c.ArchiveDir == "" && c.DataDir != "" {
+		c.ArchiveDir = filepath.Join(c.DataDir, "archive")
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Info})
+	}
+	return errors.Join(errs...)
+}

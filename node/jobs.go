@@ -1,0 +1,326 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/raft"
+
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/runner"
+	"github.com/genie-cluster/genie/transport"
+)
+
+// SubmitJob records a job and assigns it to this node: resolve → size →
+// reserve → commit. The job is committed ACCEPTED (or INVALID when it can
+// never run) before this returns; the runner picks it up from the log.
+func (n *Node) SubmitJob(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
+	select {
+	case <-n.ready:
+	default:
+		return nil, &transport.UnavailableError{Reason: "node is starting", RetryAfter: time.Second}
+	}
+	start := time.Now()
+	res, err := n.submitJob(ctx, sub)
+	n.metrics.observeSubmit(start, err)
+	return res, err
+}
+
+func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
+	req := sub.Request
+	id := req.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	state := n.State()
+
+	// A repeated client id is answered from the record, without resolving
+	// again: the registry may have changed since.
+	if existing := state.Job(id); existing != nil {
+		if existing.RequestHash == sub.RequestHash {
+			return &fsm.ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, nil
+		}
+		return nil, fsm.Errorf(fsm.ErrCodeConflict, "a different job with id %s already exists", id)
+	}
+
+	res, err := state.Resolve(&req)
+	if err != nil {
+		return nil, err
+	}
+	cluster := n.selector.Select(res.Clusters, state)
+
+	now := time.Now().UnixMilli()
+	job := fsm.Job{
+		ID:            id,
+		Request:       req,
+		RequestHash:   sub.RequestHash,
+		Status:        fsm.JobAccepted,
+		StatusMsg:     fsm.MsgAccepted,
+		Node:          n.id,
+		NodeName:      n.config.NodeName,
+		ClusterID:     cluster.ID,
+		ClusterName:   cluster.Name,
+		CommandID:     res.Command.ID,
+		CommandName:   res.Command.Name,
+		Memory:        n.jobMemory(&req, res.Command),
+		Timeout:       n.jobTimeout(&req),
+		Created:       now,
+		Updated:       now,
+		ArchiveStatus: fsm.ArchivePending,
+		ClientHost:    sub.ClientHost,
+		UserAgent:     sub.UserAgent,
+	}
+	for _, a := range res.Applications {
+		job.Applications = append(job.Applications, a.ID)
+	}
+
+	if job.Memory > n.config.MaxMemory {
+		job.Status = fsm.JobInvalid
+		job.StatusMsg = fmt.Sprintf("%s (%d MB requested, at most %d MB)", fsm.MsgTooMuchMemory, job.Memory, n.config.MaxMemory)
+		job.ArchiveStatus = fsm.ArchiveNoFiles
+		return n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
+	}
+
+	if !n.capacity.reserve(id, job.Memory) {
+		running, mem := n.capacity.usage()
+		return nil, &transport.UnavailableError{
+			Reason:     fmt.Sprintf("node is at capacity: %d/%d jobs, %d/%d MB memory", running, n.config.MaxJobs, mem, n.config.MaxMemory),
+			RetryAfter: 5 * time.Second,
+		}
+	}
+	result, err := n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
+	if err != nil || result.Existing {
+		n.capacity.release(id)
+	}
+	return result, err
+}
+
+func (n *Node) jobMemory(req *fsm.JobRequest, cmd *fsm.Command) int {
+	switch {
+	case req.Memory > 0:
+		return req.Memory
+	case cmd.Memory > 0:
+		return cmd.Memory
+	}
+	return n.config.DefaultJobMemory
+}
+
+func (n *Node) jobTimeout(req *fsm.JobRequest) int {
+	if req.Timeout > 0 {
+		return req.Timeout
+	}
+	return int(n.config.DefaultTimeout / time.Second)
+}
+
+// KillJob ends a job: a job not yet claimed by a runner is ended at once
+// through raft; one that is being set up or runs is killed by its runner.
+// Killing a finished job does nothing.
+func (n *Node) KillJob(ctx context.Context, id string) error {
+	for {
+		j := n.State().Job(id)
+		if j == nil {
+			return fsm.Errorf(fsm.ErrCodeNotFound, "no job with id %s", id)
+		}
+		if j.Status.Terminal() {
+			return nil
+		}
+		if j.Node != n.id {
+			return fmt.Errorf("job %s runs on node %s", id, j.NodeName)
+		}
+		err := n.runner.Kill(id, fsm.MsgKilledByUser)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, runner.ErrUnknownJob) {
+			return err
+		}
+		if j.Status == fsm.JobAccepted {
+			code := fsm.ExitCodeKilled
+			_, err := n.Apply(ctx, fsm.JobTransitionRequestType, &fsm.JobTransitionRequest{
+				ID: id, From: []fsm.JobStatus{fsm.JobAccepted}, To: fsm.JobKilled,
+				StatusMsg: fsm.MsgKilledByUser, ExitCode: &code, Time: time.Now().UnixMilli(),
+				ArchiveStatus: fsm.ArchiveNoFiles,
+			})
+			if fsm.CodeOf(err) != fsm.ErrCodeStatus {
+				return err
+			}
+		}
+		// The job moved between the look-up and the kill (claimed, or being
+		// re-attached): look again shortly.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// onJobChange runs in the FSM's apply goroutine for every committed job
+// change: it hands new jobs of this node to the dispatcher and frees the
+// slots of finished ones. It must not block.
+func (n *Node) onJobChange(j *fsm.Job) {
+	n.metrics.jobChanged(j)
+	if j.Node != n.id {
+		return
+	}
+	switch {
+	case j.Status == fsm.JobAccepted:
+		n.queue.push(j.ID)
+	case j.Status.Terminal():
+		n.capacity.release(j.ID)
+		n.dispatched.Delete(j.ID)
+	}
+}
+
+// onRestore runs after a snapshot replaced the state: jobs of this node may
+// have appeared or ended, so take stock again.
+func (n *Node) onRestore() {
+	select {
+	case <-n.ready:
+		n.queue.push(reconcileMarker)
+	default:
+		// takeCharge has not run yet and will see the restored state.
+	}
+}
+
+var errShuttingDown = errors.New("node is shutting down")
+
+// reconcileMarker in the queue asks the dispatcher to take stock of every
+// job of this node, as after a snapshot restore.
+const reconcileMarker = ""
+
+// takeCharge waits until the local replica has caught up with the log,
+// then takes charge of this node's unfinished jobs: re-attaches to those
+// that ran before a restart and starts those still ACCEPTED.
+func (n *Node) takeCharge() {
+	defer n.wg.Done()
+	if err := n.waitCaughtUp(); err != nil {
+		return
+	}
+	n.reconcileJobs(true)
+	if n.config.Dev && n.raft.State() == raft.Leader {
+		n.seedDev()
+	}
+	close(n.ready)
+	n.logger.Info("node ready")
+}
+
+func (n *Node) reconcileJobs(recover bool) {
+	state := n.State()
+	active := state.JobsOnNode(n.id, fsm.ActiveJobStatuses...)
+	held := make(map[string]int, len(active))
+	for _, j := range active {
+		held[j.ID] = j.Memory
+	}
+	n.capacity.reset(held)
+	for _, j := range active {
+		switch j.Status {
+		case fsm.JobAccepted:
+			n.queue.push(j.ID)
+		case fsm.JobInit, fsm.JobRunning:
+			if recover {
+				spec, err := n.spec(state, j)
+				if err != nil {
+					n.logger.Error("cannot recover job", "job", j.ID, "error", err)
+					continue
+				}
+				n.logger.Info("recovering job", "job", j.ID, "status", j.Status)
+				n.runner.Recover(spec)
+			}
+		}
+	}
+}
+
+// waitCaughtUp blocks until a leader is known and this replica has applied
+// everything committed before now. It runs once at start-up, so a short
+// re-check interval costs nothing.
+func (n *Node) waitCaughtUp() error {
+	for {
+		if n.raft.State() == raft.Leader {
+			if err := n.raft.Barrier(n.config.ApplyTimeout).Error(); err == nil {
+				return nil
+			}
+		} else if addr, _ := n.raft.LeaderWithID(); addr != "" && n.raft.CommitIndex() > 0 && n.raft.AppliedIndex() >= n.raft.CommitIndex() {
+			return nil
+		}
+		select {
+		case <-n.shutdownCh:
+			return errShuttingDown
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// dispatchLoop starts the runner on every ACCEPTED job of this node.
+func (n *Node) dispatchLoop() {
+	defer n.wg.Done()
+	select {
+	case <-n.ready:
+	case <-n.shutdownCh:
+		return
+	}
+	for {
+		ids, ok := n.queue.pop(n.shutdownCh)
+		if !ok {
+			return
+		}
+		state := n.State()
+		for _, id := range ids {
+			if id == reconcileMarker {
+				n.reconcileJobs(false)
+				continue
+			}
+			j := state.Job(id)
+			if j == nil || j.Node != n.id || j.Status != fsm.JobAccepted {
+				continue
+			}
+			// The same id may be queued twice (a replayed entry and a
+			// reconcile); the runner must see it once.
+			if _, dup := n.dispatched.LoadOrStore(id, struct{}{}); dup {
+				continue
+			}
+			spec, err := n.spec(state, j)
+			if err != nil {
+				n.failUnstartable(j, err)
+				continue
+			}
+			n.runner.Start(spec)
+		}
+	}
+}
+
+// spec gathers what the runner needs for j from the state.
+func (n *Node) spec(state *fsm.State, j *fsm.Job) (runner.Spec, error) {
+	spec := runner.Spec{Job: j, Cluster: state.Cluster(j.ClusterID), Command: state.Command(j.CommandID)}
+	if spec.Cluster == nil {
+		return spec, fmt.Errorf("cluster %s no longer exists", j.ClusterID)
+	}
+	if spec.Command == nil {
+		return spec, fmt.Errorf("command %s no longer exists", j.CommandID)
+	}
+	for _, id := range j.Applications {
+		app := state.Application(id)
+		if app == nil {
+			return spec, fmt.Errorf("application %s no longer exists", id)
+		}
+		spec.Applications = append(spec.Applications, app)
+	}
+	return spec, nil
+}
+
+// failUnstartable ends a job whose resources vanished before it started.
+func (n *Node) failUnstartable(j *fsm.Job, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), n.config.ApplyTimeout)
+	defer cancel()
+	_, err := n.Apply(ctx, fsm.JobTransitionRequestType, &fsm.JobTransitionRequest{
+		ID: j.ID, From: []fsm.JobStatus{fsm.JobAccepted}, To: fsm.JobFailed,
+		StatusMsg: "Job could not start: " + cause.Error(), Time: time.Now().UnixMilli(),
+		ArchiveStatus: fsm.ArchiveNoFiles,
+	})
+	if err != nil && fsm.CodeOf(err) != fsm.ErrCodeStatus {
+		n.logger.Error("cannot fail unstartable job", "job", j.ID, "error", err)
+	}
+}

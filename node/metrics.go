@@ -1,0 +1,139 @@
+package node
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/transport"
+)
+
+// metrics is the node's Prometheus registry. Each node has its own, so
+// several nodes can live in one test process.
+type metrics struct {
+	registry      *prometheus.Registry
+	submitLatency *prometheus.HistogramVec
+	jobsFinished  *prometheus.CounterVec
+}
+
+func newMetrics(n *Node) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		submitLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "genie",
+			Name:      "submit_latency_seconds",
+			Help:      "Time from receiving a job submission to answering it, by result.",
+			Buckets:   []float64{.0005, .001, .002, .004, .008, .016, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"result"}),
+		jobsFinished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "genie",
+			Name:      "jobs_finished_total",
+			Help:      "Jobs that reached a terminal status since this node started, by status.",
+		}, []string{"status"}),
+	}
+	m.registry.MustRegister(
+		m.submitLatency,
+		m.jobsFinished,
+		&stateCollector{n: n},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) observeSubmit(start time.Time, err error) {
+	m.submitLatency.WithLabelValues(submitResult(err)).Observe(time.Since(start).Seconds())
+}
+
+func (m *metrics) jobChanged(j *fsm.Job) {
+	if j.Status.Terminal() {
+		m.jobsFinished.WithLabelValues(string(j.Status)).Inc()
+	}
+}
+
+func submitResult(err error) string {
+	var unavailable *transport.UnavailableError
+	switch {
+	case err == nil:
+		return "accepted"
+	case errors.As(err, &unavailable):
+		return "unavailable"
+	}
+	return "rejected"
+}
+
+// stateCollector reads gauges from the replicated state and raft at scrape
+// time, so nothing is counted twice or drifts.
+type stateCollector struct {
+	n *Node
+}
+
+var (
+	descJobs = prometheus.NewDesc("genie_jobs", "Jobs in the replicated state, by status.",
+		[]string{"status"}, nil)
+	descRunning = prometheus.NewDesc("genie_node_running_jobs", "Jobs this node's runner is running or setting up.",
+		nil, nil)
+	descSlots = prometheus.NewDesc("genie_node_job_slots", "Job slots on this node: used and max.",
+		[]string{"kind"}, nil)
+	descMemory = prometheus.NewDesc("genie_node_job_memory_mb", "Job memory on this node in MB: used and max.",
+		[]string{"kind"}, nil)
+	descRaftState = prometheus.NewDesc("genie_raft_state", "1 for this node's current raft state.",
+		[]string{"state"}, nil)
+	descRaftIndex = prometheus.NewDesc("genie_raft_index", "Raft log indexes on this node.",
+		[]string{"kind"}, nil)
+	descRaftPeers = prometheus.NewDesc("genie_raft_peers", "Servers in the raft configuration.",
+		nil, nil)
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descJobs, descRunning, descSlots, descMemory, descRaftState, descRaftIndex, descRaftPeers} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.n
+	if n.fsm != nil {
+		for status, count := range n.State().JobCounts() {
+			ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(count), string(status))
+		}
+	}
+	if n.runner != nil {
+		ch <- prometheus.MustNewConstMetric(descRunning, prometheus.GaugeValue, float64(n.runner.Active()))
+	}
+	jobs, mem := n.capacity.usage()
+	ch <- prometheus.MustNewConstMetric(descSlots, prometheus.GaugeValue, float64(jobs), "used")
+	ch <- prometheus.MustNewConstMetric(descSlots, prometheus.GaugeValue, float64(n.config.MaxJobs), "max")
+	ch <- prometheus.MustNewConstMetric(descMemory, prometheus.GaugeValue, float64(mem), "used")
+	ch <- prometheus.MustNewConstMetric(descMemory, prometheus.GaugeValue, float64(n.config.MaxMemory), "max")
+	if n.raft == nil {
+		return
+	}
+	current := n.raft.State()
+	for _, s := range []raft.RaftState{raft.Follower, raft.Candidate, raft.Leader, raft.Shutdown} {
+		v := 0.0
+		if s == current {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descRaftState, prometheus.GaugeValue, v, s.String())
+	}
+	ch <- prometheus.MustNewConstMetric(descRaftIndex, prometheus.GaugeValue, float64(n.raft.CommitIndex()), "commit")
+	ch <- prometheus.MustNewConstMetric(descRaftIndex, prometheus.GaugeValue, float64(n.raft.AppliedIndex()), "applied")
+	ch <- prometheus.MustNewConstMetric(descRaftIndex, prometheus.GaugeValue, float64(n.raft.LastIndex()), "last")
+	if stats := n.raft.Stats(); stats != nil {
+		if peers, err := strconv.Atoi(stats["num_peers"]); err == nil {
+			ch <- prometheus.MustNewConstMetric(descRaftPeers, prometheus.GaugeValue, float64(peers+1))
+		}
+	}
+}

@@ -1,0 +1,253 @@
+// Package node runs one genie node: raft and the replicated state, the job
+// runner, the REST API, and the duties that tie them together.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/genie-cluster/genie/archive"
+	"github.com/genie-cluster/genie/balance"
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/runner"
+	"github.com/genie-cluster/genie/transport"
+)
+
+// Node is one genie server. Every node is identical: it holds a replica of
+// the registry and job records, runs the jobs assigned to it and answers
+// the API for every job.
+type Node struct {
+	config *Config
+	logger hclog.Logger
+	id     string
+
+	fsm           *fsm.FSM
+	raft          *raft.Raft
+	raftStore     *raftboltdb.BoltStore
+	raftTransport *raft.NetworkTransport
+
+	runner   *runner.Runner
+	archive  archive.Store
+	capacity *capacity
+	queue    *jobQueue
+	// dispatched holds the ids of unfinished jobs handed to the runner.
+	dispatched sync.Map
+	selector balance.ClusterSelector
+	metrics  *metrics
+
+	httpServer   *http.Server
+	httpListener net.Listener
+	httpAddr     string
+
+	// ready is closed once the node has caught up with the log and taken
+	// charge of its jobs.
+	ready chan struct{}
+
+	shutdownCh   chan struct{}
+	shutdownOnce sync.Once
+	wg           sync.WaitGroup
+}
+
+// New starts a node with cfg, which it validates. The node serves the API
+// at once; Ready tells when it has taken charge of its jobs.
+func New(cfg *Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	n := &Node{
+		config:     cfg,
+		logger:     cfg.Logger.Named("node"),
+		capacity:   newCapacity(cfg.MaxJobs, cfg.MaxMemory),
+		queue:      newJobQueue(),
+		selector:   balance.NewClusterSelector(cfg.ClusterSelector),
+		ready:      make(chan struct{}),
+		shutdownCh: make(chan struct{}),
+	}
+	if err := n.setup(); err != nil {
+		n.Shutdown()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) setup() error {
+	if err := os.MkdirAll(n.config.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	id, err := loadOrCreateNodeID(n.config.DataDir)
+	if err != nil {
+		return err
+	}
+	n.id = id
+	n.logger = n.logger.With("node", n.config.NodeName)
+	n.metrics = newMetrics(n)
+
+	machine, err := fsm.New(&fsm.Config{
+		Logger:      n.config.Logger,
+		OnJobChange: n.onJobChange,
+		OnRestore:   n.onRestore,
+	})
+	if err != nil {
+		return err
+	}
+	n.fsm = machine
+
+	if err := n.setupRunner(); err != nil {
+		return err
+	}
+	if err := n.setupRaft(); err != nil {
+		return err
+	}
+	if err := n.setupHTTP(); err != nil {
+		return err
+	}
+	n.wg.Add(2)
+	go n.takeCharge()
+	go n.dispatchLoop()
+	n.logger.Info("node started", "id", n.id, "http", n.httpAddr, "raft", n.raftTransport.LocalAddr(), "data_dir", n.config.DataDir)
+	return nil
+}
+
+func (n *Node) setupRunner() error {
+	jobsDir := filepath.Join(n.config.DataDir, "jobs")
+	if err := os.MkdirAll(jobsDir, 0o755); err != nil {
+		return fmt.Errorf("jobs dir: %w", err)
+	}
+	rc := runner.DefaultConfig()
+	rc.JobsDir = jobsDir
+	rc.NodeName = n.config.NodeName
+	rc.Shell = n.config.Shell
+	rc.KillGrace = n.config.KillGrace
+	rc.Logger = n.config.Logger.Named("runner")
+	if n.config.ArchiveDir != "" {
+		store, err := archive.NewLocal(n.config.ArchiveDir)
+		if err != nil {
+			return fmt.Errorf("archive: %w", err)
+		}
+		n.archive = store
+		rc.Archive = store
+	}
+	r, err := runner.New(rc, &reporter{n: n})
+	if err != nil {
+		return err
+	}
+	n.runner = r
+	return nil
+}
+
+func (n *Node) setupHTTP() error {
+	ln, err := net.Listen("tcp", n.config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http listen on %s: %w", n.config.HTTPAddr, err)
+	}
+	n.httpListener = ln
+	n.httpAddr = n.config.AdvertiseHTTP
+	if n.httpAddr == "" {
+		n.httpAddr = ln.Addr().String()
+	}
+	handler := transport.NewHandler(&transport.HandlerConfig{
+		Backend:         n,
+		Logger:          n.config.Logger.Named("http"),
+		MaxRequestBytes: n.config.MaxRequestBytes,
+	})
+	n.httpServer = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          n.config.Logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.logger.Error("http server stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// ID is the node's stable id, kept in the data dir.
+func (n *Node) ID() string { return n.id }
+
+// Name is the node's name.
+func (n *Node) Name() string { return n.config.NodeName }
+
+// HTTPAddr is the host:port the API is served on.
+func (n *Node) HTTPAddr() string { return n.httpAddr }
+
+// Raft exposes the raft instance to operators' endpoints and tests.
+func (n *Node) Raft() *raft.Raft { return n.raft }
+
+// State returns the local replica of the state.
+func (n *Node) State() *fsm.State { return n.fsm.State() }
+
+// Ready is closed when the node has caught up and taken charge of its jobs.
+func (n *Node) Ready() <-chan struct{} { return n.ready }
+
+// Shutdown stops the node. Jobs it runs keep running: the next start on the
+// same data dir re-attaches to them.
+func (n *Node) Shutdown() error {
+	var err error
+	n.shutdownOnce.Do(func() {
+		close(n.shutdownCh)
+		n.logger.Info("shutting down")
+		if n.httpServer != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = n.httpServer.Shutdown(ctx)
+			cancel()
+		} else if n.httpListener != nil {
+			n.httpListener.Close()
+		}
+		if n.runner != nil {
+			n.runner.Close()
+		}
+		if n.raft != nil {
+			if e := n.raft.Shutdown().Error(); e != nil {
+				err = e
+			}
+		}
+		if n.raftTransport != nil {
+			n.raftTransport.Close()
+		}
+		if n.raftStore != nil {
+			n.raftStore.Close()
+		}
+		n.wg.Wait()
+	})
+	return err
+}
+
+// loadOrCreateNodeID keeps the node's id stable across restarts.
+func loadOrCreateNodeID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "node-id")
+	if buf, err := os.ReadFile(path); err == nil {
+		id := strings.TrimSpace(string(buf))
+		if _, err := uuid.Parse(id); err != nil {
+			return "", fmt.Errorf("node id in %s is not a UUID: %q", path, id)
+		}
+		return id, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read node id: %w", err)
+	}
+	id := uuid.NewString()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("write node id: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("write node id: %w", err)
+	}
+	return id, nil
+}

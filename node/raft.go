@@ -1,0 +1,108 @@
+package node
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+const (
+	raftDirName       = "raft"
+	raftLogCacheSize  = 1024
+	raftSnapshotsKept = 2
+	raftMaxPool       = 3
+	raftTCPTimeout    = 10 * time.Second
+)
+
+// raftConfig tunes raft for genie's load: many small entries from many
+// goroutines, so applies are batched (BatchApplyCh) into large appends.
+func (n *Node) raftConfig() *raft.Config {
+	conf := raft.DefaultConfig()
+	conf.LocalID = raft.ServerID(n.id)
+	conf.Logger = n.logger.Named("raft")
+	conf.BatchApplyCh = true
+	conf.MaxAppendEntries = 1024
+	// Snapshots cost a full state walk; with job records as the bulk of
+	// the log, snapshotting every 16k entries keeps restarts quick without
+	// snapshotting under every burst.
+	conf.SnapshotThreshold = 16384
+	conf.TrailingLogs = 16384
+	conf.ShutdownOnRemove = false
+	return conf
+}
+
+// setupRaft opens the log, stable and snapshot stores in the data dir,
+// starts the TCP transport and, when this node is to bootstrap alone and has
+// no state yet, bootstraps a single-server configuration.
+func (n *Node) setupRaft() error {
+	dir := filepath.Join(n.config.DataDir, raftDirName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("raft dir: %w", err)
+	}
+	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	if err != nil {
+		return fmt.Errorf("raft store: %w", err)
+	}
+	n.raftStore = store
+	logs, err := raft.NewLogCache(raftLogCacheSize, store)
+	if err != nil {
+		return err
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, raftSnapshotsKept, n.logger.Named("snapshot"))
+	if err != nil {
+		return fmt.Errorf("snapshot store: %w", err)
+	}
+
+	advertise, err := advertiseAddr(n.config.RaftAddr)
+	if err != nil {
+		return err
+	}
+	trans, err := raft.NewTCPTransportWithLogger(n.config.RaftAddr, advertise, raftMaxPool, raftTCPTimeout, n.logger.Named("raft-net"))
+	if err != nil {
+		return fmt.Errorf("raft transport on %s: %w", n.config.RaftAddr, err)
+	}
+	n.raftTransport = trans
+
+	conf := n.raftConfig()
+	if n.config.BootstrapExpect == 1 {
+		has, err := raft.HasExistingState(logs, store, snaps)
+		if err != nil {
+			return err
+		}
+		if !has {
+			cfg := raft.Configuration{Servers: []raft.Server{{
+				ID: conf.LocalID, Address: trans.LocalAddr(), Suffrage: raft.Voter,
+			}}}
+			if err := raft.BootstrapCluster(conf, logs, store, snaps, trans, cfg); err != nil {
+				return fmt.Errorf("bootstrap: %w", err)
+			}
+			n.logger.Info("bootstrapped a single-server raft group", "id", n.id)
+		}
+	}
+	r, err := raft.NewRaft(conf, n.fsm, logs, store, snaps, trans)
+	if err != nil {
+		return fmt.Errorf("start raft: %w", err)
+	}
+	n.raft = r
+	return nil
+}
+
+// advertiseAddr resolves the address raft tells peers: the bind address
+// unless it is unspecified (0.0.0.0), which peers cannot dial. A zero port
+// is left to the listener.
+func advertiseAddr(bind string) (net.Addr, error) {
+	host, port, err := net.SplitHostPort(bind)
+	if err != nil {
+		return nil, err
+	}
+	ip := net.ParseIP(host)
+	if port == "0" || ip == nil || ip.IsUnspecified() {
+		return nil, nil
+	}
+	return net.ResolveTCPAddr("tcp", bind)
+}

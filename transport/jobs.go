@@ -1,0 +1,221 @@
+package transport
+
+import (
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/fsm"
+)
+
+func (h *handler) jobRoutes() {
+	const p = "/api/v3/jobs"
+	h.mux.HandleFunc("POST "+p, h.submitJob)
+	h.mux.HandleFunc("GET "+p, h.searchJobs)
+	h.mux.HandleFunc("GET "+p+"/{id}", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		writeHAL(w, http.StatusOK, jobToDTO(j, baseURL(r), time.Now()))
+	}))
+	h.mux.HandleFunc("GET "+p+"/{id}/status", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		writeJSON(w, http.StatusOK, api.JobStatusResponse{Status: api.JobStatus(j.Status)})
+	}))
+	h.mux.HandleFunc("GET "+p+"/{id}/request", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		writeHAL(w, http.StatusOK, jobRequestToDTO(j, baseURL(r)))
+	}))
+	h.mux.HandleFunc("GET "+p+"/{id}/execution", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		writeHAL(w, http.StatusOK, jobExecutionToDTO(j, baseURL(r)))
+	}))
+	h.mux.HandleFunc("GET "+p+"/{id}/metadata", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		writeHAL(w, http.StatusOK, jobMetadataToDTO(j, baseURL(r)))
+	}))
+	h.mux.HandleFunc("GET "+p+"/{id}/cluster", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		c := h.backend.State().Cluster(j.ClusterID)
+		if c == nil {
+			h.writeError(w, r, notFound("Job %s has no cluster (it was not resolved, or the cluster was deleted).", j.ID))
+			return
+		}
+		writeHAL(w, http.StatusOK, clusterToDTO(c, baseURL(r)))
+	}))
+	h.mux.HandleFunc("GET "+p+"/{id}/command", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		c := h.backend.State().Command(j.CommandID)
+		if c == nil {
+			h.writeError(w, r, notFound("Job %s has no command (it was not resolved, or the command was deleted).", j.ID))
+			return
+		}
+		writeHAL(w, http.StatusOK, commandToDTO(c, baseURL(r)))
+	}))
+	h.mux.HandleFunc("GET "+p+"/{id}/applications", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+		state := h.backend.State()
+		out := []api.Application{}
+		for _, id := range j.Applications {
+			if a := state.Application(id); a != nil {
+				out = append(out, applicationToDTO(a, baseURL(r)))
+			}
+		}
+		writeHAL(w, http.StatusOK, out)
+	}))
+	h.mux.HandleFunc("DELETE "+p+"/{id}", h.killJob)
+	h.mux.HandleFunc("GET "+p+"/{id}/output", h.jobOutput)
+	h.mux.HandleFunc("GET "+p+"/{id}/output/{path...}", h.jobOutput)
+}
+
+// jobView wraps a read of one job, answering 404 for an unknown id.
+func (h *handler) jobView(fn func(http.ResponseWriter, *http.Request, *fsm.Job)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		j := h.backend.State().Job(id)
+		if j == nil {
+			h.writeError(w, r, notFound("No job with id %s", id))
+			return
+		}
+		fn(w, r, j)
+	}
+}
+
+// submitJob: decode → validate → hand to the node (resolve, place, commit)
+// → 202 with the job's location.
+func (h *handler) submitJob(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		switch {
+		case err != nil:
+			h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType, Message: "unreadable Content-Type: " + ct})
+			return
+		case mt == "multipart/form-data":
+			h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType,
+				Message: "multipart submissions with attachments are not supported yet: send application/json and list files as dependencies"})
+			return
+		case mt != "application/json" && !strings.HasSuffix(mt, "+json"):
+			h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType, Message: "job requests are application/json, not " + mt})
+			return
+		}
+	}
+	var dto api.JobRequest
+	if err := decodeJSON(r, &dto); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	req, err := jobRequestFromDTO(&dto)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	sub := &Submission{
+		Request:     req,
+		RequestHash: requestHash(&req),
+		ClientHost:  clientHost(r),
+		UserAgent:   r.UserAgent(),
+	}
+	res, err := h.backend.SubmitJob(r.Context(), sub)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", baseURL(r)+"/api/v3/jobs/"+res.Job.ID)
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// clientHost is the first X-Forwarded-For entry, else the peer address.
+func clientHost(r *http.Request) string {
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		first, _, _ := strings.Cut(xff, ",")
+		if first = strings.TrimSpace(first); first != "" {
+			return first
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *handler) searchJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	paging, err := parsePaging(q, 10)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	f := fsm.JobFilter{
+		ID:               q.Get("id"),
+		Name:             q.Get("name"),
+		User:             q.Get("user"),
+		Tags:             multiValues(q["tag"]),
+		ClusterName:      q.Get("clusterName"),
+		ClusterID:        q.Get("clusterId"),
+		CommandName:      q.Get("commandName"),
+		CommandID:        q.Get("commandId"),
+		Grouping:         q.Get("grouping"),
+		GroupingInstance: q.Get("groupingInstance"),
+	}
+	for _, s := range normalizedValues(q["status"]) {
+		st, err := api.ParseJobStatus(s)
+		if err != nil {
+			h.writeError(w, r, invalid("status", "%v", err))
+			return
+		}
+		f.Statuses = append(f.Statuses, fsm.JobStatus(st))
+	}
+	for _, b := range []struct {
+		name string
+		dst  *int64
+	}{{"minStarted", &f.MinStarted}, {"maxStarted", &f.MaxStarted}, {"minFinished", &f.MinFinished}, {"maxFinished", &f.MaxFinished}} {
+		if *b.dst, err = millisParam(q, b.name); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	jobs, total := h.backend.State().Jobs(f, paging.offset(), paging.size)
+	base, now := baseURL(r), time.Now()
+	items := make([]api.JobSearchResult, 0, len(jobs))
+	for _, j := range jobs {
+		items = append(items, jobSearchResultToDTO(j, base, now))
+	}
+	writeHAL(w, http.StatusOK, paging.page(r, total, &api.PageEmbedded{Jobs: items}))
+}
+
+func (h *handler) killJob(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if h.backend.State().Job(id) == nil {
+		h.writeError(w, r, notFound("No job with id %s", id))
+		return
+	}
+	if err := h.backend.KillJob(r.Context(), id); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// jobOutput serves the job directory: listings, and files with ranges.
+func (h *handler) jobOutput(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	j := h.backend.State().Job(id)
+	if j == nil {
+		h.writeError(w, r, notFound("No job with id %s", id))
+		return
+	}
+	switch j.ArchiveStatus {
+	case fsm.ArchiveNoFiles:
+		h.writeError(w, r, notFound("Job %s has no output files.", id))
+		return
+	case fsm.ArchiveFailed:
+		if j.Status.Terminal() {
+			h.writeError(w, r, notFound("Job %s output could not be archived and is gone from its node.", id))
+			return
+		}
+	}
+	fsys, err := h.backend.JobOutput(r.Context(), j)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	ServeOutput(w, r, OutputRequest{
+		FS:      fsys,
+		Path:    r.PathValue("path"),
+		BaseURL: baseURL(r) + "/api/v3/jobs/" + id + "/output/",
+	})
+}
