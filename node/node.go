@@ -45,8 +45,8 @@ type Node struct {
 	queue    *jobQueue
 	// dispatched holds the ids of unfinished jobs handed to the runner.
 	dispatched sync.Map
-	selector balance.ClusterSelector
-	metrics  *metrics
+	selector   balance.ClusterSelector
+	metrics    *metrics
 
 	httpServer   *http.Server
 	httpListener net.Listener

@@ -173,4 +173,3 @@ func (h *handler) leader(w http.ResponseWriter, r *http.Request) {
 	addr, id := h.backend.Leader()
 	writeJSON(w, http.StatusOK, map[string]string{"leader": addr, "leaderId": id})
 }
-

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/google/uuid"
 
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
