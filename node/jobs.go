@@ -267,6 +267,9 @@ func (n *Node) dispatchLoop() {
 		if !ok {
 			return
 		}
+		if n.holdRunner.Load() {
+			continue
+		}
 		state := n.State()
 		for _, id := range ids {
 			if id == reconcileMarker {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,6 +46,9 @@ type Node struct {
 	queue    *jobQueue
 	// dispatched holds the ids of unfinished jobs handed to the runner.
 	dispatched sync.Map
+	// holdRunner keeps ACCEPTED jobs from starting; benchmarks of the
+	// submission path alone set it.
+	holdRunner atomic.Bool
 	selector   balance.ClusterSelector
 	metrics    *metrics
 

@@ -1,0 +1,45 @@
+# genie: a peer cluster of identical job-orchestration nodes.
+
+GO       ?= go
+BIN      := bin/genie
+PKGS     := ./...
+# Benchmarks: how long each runs (go test -benchtime).
+BENCHTIME ?= 1x
+
+.PHONY: build run test bench lint fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/genie
+
+# A development node: temporary data dir, local archive, a demo cluster and
+# commands. Ctrl-C stops it.
+run: build
+	./$(BIN) agent -dev
+
+# The whole suite, as CI runs it.
+test: lint
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+# Benchmarks with figures for the README: submissions, end-to-end jobs
+# against raw process starts, memory with 10,000 finished jobs, the runner.
+bench:
+	$(GO) test -run '^$$' -bench 'BenchmarkSubmit' -benchtime 20000x ./node
+	$(GO) test -run '^$$' -bench 'BenchmarkEndToEndTrue' -benchtime 3000x ./node
+	$(GO) test -run '^$$' -bench 'BenchmarkRSSWithFinishedJobs' -benchtime 1x ./node
+	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Run each fuzz target for a while (FUZZTIME each); `make test` runs their seeds.
+FUZZTIME ?= 30s
+fuzz:
+	@for target in $$($(GO) test -list '^Fuzz' ./transport | grep '^Fuzz'); do \
+		echo "== $$target"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./transport || exit 1; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,238 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/genie-cluster/genie/fsm"
+)
+
+// benchNode starts a node for a benchmark: quiet logs, room for many jobs.
+func benchNode(b *testing.B, mutate func(*Config)) *Node {
+	b.Helper()
+	cfg := TestConfig(b, b.TempDir())
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
+	cfg.MaxJobs = 1 << 20
+	cfg.MaxMemory = 1 << 30
+	if mutate != nil {
+		mutate(cfg)
+	}
+	return StartNode(b, cfg)
+}
+
+// benchClient is an HTTP client with enough idle connections for the
+// benchmark's concurrency, so connection set-up is not what is measured.
+func benchClient(conc int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: conc * 2, MaxIdleConnsPerHost: conc * 2}}
+}
+
+// postJob submits body and returns the status code.
+func postJob(hc *http.Client, url string, body []byte) (int, error) {
+	resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return sorted[i]
+}
+
+// BenchmarkSubmit measures durable submissions (202 only after the raft
+// commit) from 16 concurrent clients over HTTP: decode, validate, resolve,
+// reserve, commit. The node's runner is held, so the jobs stay ACCEPTED and
+// the two cores measure the submission path alone; running jobs is what
+// BenchmarkEndToEndTrue measures.
+func BenchmarkSubmit(b *testing.B) {
+	const clients = 16
+	n := benchNode(b, nil)
+	n.holdRunner.Store(true)
+	c := client(b, n)
+	register(b, c)
+	body, _ := json.Marshal(shellJob("true"))
+	url := "http://" + n.HTTPAddr() + "/api/v3/jobs"
+	hc := benchClient(clients)
+
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var failures atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				code, err := postJob(hc, url, body)
+				lat[i] = time.Since(t0)
+				if err != nil || code != http.StatusAccepted {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if f := failures.Load(); f > 0 {
+		b.Fatalf("%d of %d submissions failed", f, b.N)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submits/s")
+	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+}
+
+// rawSpawnRate starts `sh -c true` count times from conc goroutines and
+// returns the rate: the cost of the work itself, without genie.
+func rawSpawnRate(count, conc int) float64 {
+	var next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(count) {
+				exec.Command("/bin/sh", "-c", "true").Run()
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(count) / time.Since(start).Seconds()
+}
+
+// BenchmarkEndToEndTrue measures jobs running /bin/true from submission to
+// SUCCEEDED, against starting `sh -c true` directly in the same run, and
+// reports the ratio.
+func BenchmarkEndToEndTrue(b *testing.B) {
+	const clients = 16
+	n := benchNode(b, nil)
+	c := client(b, n)
+	register(b, c)
+	body, _ := json.Marshal(shellJob("true"))
+	url := "http://" + n.HTTPAddr() + "/api/v3/jobs"
+	hc := benchClient(clients)
+
+	raw := rawSpawnRate(max(b.N, 200), clients)
+
+	b.ResetTimer()
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if code, err := postJob(hc, url, body); err != nil || code != http.StatusAccepted {
+					b.Errorf("submit: %d %v", code, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	state := n.State()
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		counts := state.JobCounts()
+		done := counts["SUCCEEDED"] + counts["FAILED"] + counts["KILLED"]
+		if done >= b.N {
+			if counts["SUCCEEDED"] != b.N {
+				b.Fatalf("jobs ended %v", counts)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("jobs not done: %v", counts)
+		}
+		time.Sleep(5 * time.Millisecond)
+		state = n.State()
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "jobs/s")
+	b.ReportMetric(raw, "raw-spawns/s")
+	b.ReportMetric(rate/raw, "ratio")
+}
+
+// BenchmarkRSSWithFinishedJobs records 10,000 finished jobs and reports the
+// process's resident memory with them stored (the node, its state and the
+// benchmark's own client, in one process).
+func BenchmarkRSSWithFinishedJobs(b *testing.B) {
+	const jobs = 10000
+	for i := 0; i < b.N; i++ {
+		n := benchNode(b, nil)
+		c := client(b, n)
+		register(b, c)
+		body, _ := json.Marshal(shellJob("true"))
+		url := "http://" + n.HTTPAddr() + "/api/v3/jobs"
+		hc := benchClient(16)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < 16; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= jobs {
+					postJob(hc, url, body)
+				}
+			}()
+		}
+		wg.Wait()
+		waitFor(b, 10*time.Minute, "10,000 jobs to finish", func() bool {
+			counts := n.State().JobCounts()
+			return counts["SUCCEEDED"]+counts["FAILED"] >= jobs
+		})
+		hc.CloseIdleConnections()
+		b.ReportMetric(float64(rssBytes())/(1<<20), "rss-MB")
+		_, total := n.State().Jobs(fsm.JobFilter{}, 0, 1)
+		if total != jobs {
+			b.Fatalf("%d jobs stored", total)
+		}
+	}
+}
+
+// rssBytes reads the process's resident set size.
+func rssBytes() int64 {
+	buf, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(buf), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
