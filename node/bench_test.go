@@ -235,4 +235,3 @@ func rssBytes() int64 {
 	}
 	return -1
 }
-
