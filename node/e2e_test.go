@@ -522,3 +522,41 @@ func TestDevNodeRunsFirstJob(t *testing.T) {
 		t.Fatalf("stdout %q", got)
 	}
 }
+
+func TestOperatorEndpointsOnOneNode(t *testing.T) {
+	n := MakeNode(t, nil)
+	c := client(t, n)
+	ctx := context.Background()
+	members, err := c.Agent().Members(ctx)
+	if err != nil || len(members) != 1 || members[0].ID != n.ID() || members[0].RaftRole != "leader" || members[0].Address != n.HTTPAddr() {
+		t.Fatalf("members %+v, %v", members, err)
+	}
+	peers, err := c.Operator().RaftPeers(ctx)
+	if err != nil || len(peers) != 1 || !peers[0].Voter || peers[0].State != "leader" || peers[0].CommitIndex == 0 {
+		t.Fatalf("peers %+v, %v", peers, err)
+	}
+	leader, err := c.Status().Leader(ctx)
+	if err != nil || leader.LeaderID != n.ID() {
+		t.Fatalf("leader %+v, %v", leader, err)
+	}
+	if err := c.Operator().RaftTransferLeader(ctx, ""); !api.HasStatus(err, http.StatusPreconditionFailed) {
+		t.Fatalf("transfer with one voter: %v", err)
+	}
+	if err := c.Operator().RaftRemovePeer(ctx, "nope"); !api.IsNotFound(err) {
+		t.Fatalf("remove unknown peer: %v", err)
+	}
+	if err := c.Agent().Health(ctx); err != nil {
+		t.Fatalf("health: %v", err)
+	}
+	resp, err := http.Get("http://" + n.HTTPAddr() + "/v1/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"genie_jobs{", "genie_raft_state{state=\"Leader\"} 1", "genie_submit_latency_seconds", "genie_node_running_jobs"} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("metrics lack %q", want)
+		}
+	}
+}

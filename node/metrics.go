@@ -38,6 +38,15 @@ func newMetrics(n *Node) *metrics {
 			Help:      "Jobs that reached a terminal status since this node started, by status.",
 		}, []string{"status"}),
 	}
+	// Every series exists from the start, so dashboards see zeros, not gaps.
+	for _, result := range []string{"accepted", "rejected", "unavailable"} {
+		m.submitLatency.WithLabelValues(result)
+	}
+	for _, st := range fsm.AllJobStatuses {
+		if st.Terminal() {
+			m.jobsFinished.WithLabelValues(string(st))
+		}
+	}
 	m.registry.MustRegister(
 		m.submitLatency,
 		m.jobsFinished,
