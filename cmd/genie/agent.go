@@ -1,0 +1,195 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/cli"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/genie-cluster/genie/node"
+)
+
+// AgentCommand runs a genie node.
+type AgentCommand struct {
+	UI cli.Ui
+	// Stderr receives the logs; nil means os.Stderr.
+	Stderr io.Writer
+	// signals, when set, replaces the process's signal channel (tests).
+	signals <-chan os.Signal
+}
+
+func (c *AgentCommand) Synopsis() string { return "Run a genie node" }
+
+func (c *AgentCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: genie agent [options]
+
+  Runs a genie node: the REST API, a raft replica of the registry and job
+  records, and the runner for the jobs placed on this node. Every option can
+  also be set in the environment as GENIE_<OPTION> (for example
+  GENIE_DATA_DIR for -data-dir); a flag wins over the environment.
+
+  -dev starts a self-contained node for trying genie: a temporary data dir
+  (unless -data-dir is given), a demo cluster "local" (tags sched:adhoc,
+  type:local) and demo commands "shell" (type:shell) and "exec" (type:exec).
+
+Options:
+` + c.flagSet(node.DefaultConfig(), new(agentFlags)).usage())
+}
+
+// agentFlags are the options that are not node.Config fields.
+type agentFlags struct {
+	logLevel string
+	logJSON  bool
+}
+
+type flagSet struct {
+	*flag.FlagSet
+}
+
+func (f flagSet) usage() string {
+	var b strings.Builder
+	f.SetOutput(&b)
+	f.PrintDefaults()
+	return b.String()
+}
+
+func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node id, raft data, job directories and the local archive")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "host:port for the REST API")
+	fs.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "host:port for raft traffic between nodes")
+	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "name of this node (default: the host name)")
+	fs.BoolVar(&cfg.Dev, "dev", false, "run a self-contained development node with a demo cluster and commands")
+	fs.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", cfg.BootstrapExpect, "number of nodes to wait for before bootstrapping raft (1: bootstrap alone)")
+	fs.IntVar(&cfg.MaxJobs, "max-jobs", cfg.MaxJobs, "most jobs this node runs at once; more get 503")
+	fs.IntVar(&cfg.MaxMemory, "max-memory", cfg.MaxMemory, "memory budget for jobs on this node, in MB")
+	fs.IntVar(&cfg.DefaultJobMemory, "default-job-memory", cfg.DefaultJobMemory, "memory a job reserves when it does not say, in MB")
+	fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", cfg.DefaultTimeout, "timeout of jobs that set none")
+	fs.DurationVar(&cfg.KillGrace, "kill-grace", cfg.KillGrace, "time a killed job has between SIGTERM and SIGKILL")
+	fs.StringVar(&cfg.ArchiveDir, "archive-dir", cfg.ArchiveDir, "local archive for finished job directories (default <data-dir>/archive)")
+	fs.StringVar(&cfg.ClusterSelector, "cluster-selector", cfg.ClusterSelector, "how a job picks among matching clusters: random or least-running")
+	fs.StringVar(&extra.logLevel, "log-level", "info", "log level: trace, debug, info, warn or error")
+	fs.BoolVar(&extra.logJSON, "log-json", false, "log as JSON lines")
+	return flagSet{fs}
+}
+
+// applyEnv sets every flag that has a GENIE_<NAME> variable, before the
+// command line is parsed so flags win.
+func applyEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "GENIE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func (c *AgentCommand) Run(args []string) int {
+	cfg := node.DefaultConfig()
+	var extra agentFlags
+	fs := c.flagSet(cfg, &extra)
+	fs.Usage = func() { c.UI.Error(c.Help()) }
+	if err := applyEnv(fs.FlagSet); err != nil {
+		c.UI.Error(err.Error())
+		return 1
+	}
+	dataDirSet := os.Getenv("GENIE_DATA_DIR") != ""
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "data-dir" {
+			dataDirSet = true
+		}
+	})
+	if fs.NArg() > 0 {
+		c.UI.Error(fmt.Sprintf("unexpected arguments: %v", fs.Args()))
+		return 1
+	}
+
+	level := hclog.LevelFromString(extra.logLevel)
+	if level == hclog.NoLevel {
+		c.UI.Error(fmt.Sprintf("-log-level: %q is not trace, debug, info, warn or error", extra.logLevel))
+		return 1
+	}
+	out := c.Stderr
+	if out == nil {
+		out = os.Stderr
+	}
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: level, JSONFormat: extra.logJSON, Output: out})
+
+	if cfg.Dev && !dataDirSet {
+		dir, err := os.MkdirTemp("", "genie-dev-")
+		if err != nil {
+			c.UI.Error(err.Error())
+			return 1
+		}
+		cfg.DataDir = dir
+		if cfg.BootstrapExpect == 0 {
+			cfg.BootstrapExpect = 1
+		}
+	}
+
+	n, err := node.New(cfg)
+	if err != nil {
+		c.UI.Error(fmt.Sprintf("cannot start: %v", err))
+		return 1
+	}
+	signals := c.signals
+	if signals == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		signals = ch
+	}
+
+	select {
+	case <-n.Ready():
+		c.announce(cfg, n)
+	case sig := <-signals:
+		c.UI.Output(fmt.Sprintf("caught %s before the node was ready: stopping", sig))
+		return c.stop(n)
+	case <-time.After(2 * time.Minute):
+		c.UI.Warn("the node is not ready after 2 minutes: is a raft leader reachable? It keeps trying.")
+	}
+
+	sig := <-signals
+	c.UI.Output(fmt.Sprintf("caught %s: stopping (running jobs keep running and are re-attached on restart)", sig))
+	return c.stop(n)
+}
+
+func (c *AgentCommand) stop(n *node.Node) int {
+	if err := n.Shutdown(); err != nil {
+		c.UI.Error(fmt.Sprintf("shutdown: %v", err))
+		return 1
+	}
+	return 0
+}
+
+func (c *AgentCommand) announce(cfg *node.Config, n *node.Node) {
+	addr := "http://" + n.HTTPAddr()
+	c.UI.Output(fmt.Sprintf("genie node %q is ready\n  API:      %s\n  data dir: %s", cfg.NodeName, addr, cfg.DataDir))
+	if cfg.Dev {
+		env := ""
+		if addr != "http://127.0.0.1:8080" {
+			env = "GENIE_ADDR=" + addr + " "
+		}
+		c.UI.Output(fmt.Sprintf(`
+Try it:
+  %sgenie jobs submit --wait -- echo hello from genie
+  %sgenie jobs list
+  %sgenie clusters list`, env, env, env))
+	}
+}

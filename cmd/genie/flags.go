@@ -1,0 +1,46 @@
+package main
+
+import "strings"
+
+// stringsFlag is a flag that may be repeated; each use adds one value.
+type stringsFlag []string
+
+func (f *stringsFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *stringsFlag) Set(v string) error {
+	*f = append(*f, v)
+	return nil
+}
+
+// listFlag is a flag that may be repeated or given comma-separated values.
+type listFlag []string
+
+func (f *listFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*f = append(*f, s)
+		}
+	}
+	return nil
+}
+
+// criteriaFlag is a repeated flag whose each use is one comma-separated
+// tag set, in order.
+type criteriaFlag [][]string
+
+func (f *criteriaFlag) String() string {
+	parts := make([]string, len(*f))
+	for i, tags := range *f {
+		parts[i] = strings.Join(tags, ",")
+	}
+	return strings.Join(parts, " ")
+}
+
+func (f *criteriaFlag) Set(v string) error {
+	var l listFlag
+	l.Set(v)
+	*f = append(*f, l)
+	return nil
+}

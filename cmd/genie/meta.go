@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/genie-cluster/genie/api"
+	"github.com/hashicorp/cli"
+)
+
+// Meta holds what every API command shares: the Ui, the -address and -json
+// flags, and the output helpers.
+type Meta struct {
+	UI cli.Ui
+
+	address    string
+	jsonOutput bool
+}
+
+// globalOptions documents the flags FlagSet adds.
+const globalOptions = `
+Global options:
+
+  -address=<addr>
+    The genie node's API address. Defaults to $GENIE_ADDR, or
+    http://127.0.0.1:8080.
+
+  -json
+    Print the API's JSON instead of tables.`
+
+// FlagSet returns a flag set with the global flags. Flags may be written
+// with one dash or two.
+func (m *Meta) FlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&m.address, "address", "", "")
+	fs.BoolVar(&m.jsonOutput, "json", false, "")
+	return fs
+}
+
+// parse parses args into fs and checks the number of positional arguments
+// is between min and max (max < 0: no limit). It returns the positional
+// arguments and, when parsing fails, the exit code to return.
+func (m *Meta) parse(fs *flag.FlagSet, args []string, min, max int, usage string) ([]string, int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, cli.RunResultHelp, false
+		}
+		m.UI.Error(fmt.Sprintf("Error parsing flags: %s", err))
+		m.UI.Error("Usage: " + usage)
+		return nil, 1, false
+	}
+	rest := fs.Args()
+	if len(rest) < min || (max >= 0 && len(rest) > max) {
+		m.UI.Error("Usage: " + usage)
+		return nil, 1, false
+	}
+	return rest, 0, true
+}
+
+// Client returns an API client for the -address flag or $GENIE_ADDR.
+func (m *Meta) Client() (*api.Client, error) {
+	cfg := api.DefaultConfig()
+	if m.address != "" {
+		cfg.Address = m.address
+	}
+	return api.NewClient(cfg)
+}
+
+// setup returns the client and a context cancelled by an interrupt.
+func (m *Meta) setup() (*api.Client, context.Context, context.CancelFunc, error) {
+	c, err := m.Client()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return c, ctx, cancel, nil
+}
+
+// fail prints err, the server's message and field when it came from the
+// API, and returns exit code 1.
+func (m *Meta) fail(doing string, err error) int {
+	m.UI.Error(fmt.Sprintf("Error %s: %s", doing, err))
+	return 1
+}
+
+// printJSON prints v as indented JSON.
+func (m *Meta) printJSON(v any) int {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return m.fail("encoding JSON", err)
+	}
+	m.UI.Output(strings.TrimSuffix(buf.String(), "\n"))
+	return 0
+}
+
+// printTable prints rows under header, aligned in columns.
+func (m *Meta) printTable(header []string, rows [][]string) {
+	var buf bytes.Buffer
+	w := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(w, strings.Join(r, "\t"))
+	}
+	w.Flush()
+	m.UI.Output(strings.TrimRight(buf.String(), "\n"))
+}
+
+// printFields prints "Key = value" lines with the = signs aligned.
+func (m *Meta) printFields(fields [][2]string) {
+	var buf bytes.Buffer
+	w := tabwriter.NewWriter(&buf, 0, 4, 1, ' ', 0)
+	for _, f := range fields {
+		fmt.Fprintf(w, "%s\t= %s\n", f[0], f[1])
+	}
+	w.Flush()
+	m.UI.Output(strings.TrimRight(buf.String(), "\n"))
+}
+
+// rawWriter returns where raw bytes such as job output go: the Ui's own
+// writer when it has one, else a writer passing each write to Output.
+func rawWriter(ui cli.Ui) io.Writer {
+	switch u := ui.(type) {
+	case *cli.BasicUi:
+		return u.Writer
+	case *cli.MockUi:
+		return u.OutputWriter
+	case *cli.ConcurrentUi:
+		return rawWriter(u.Ui)
+	}
+	return &cli.UiWriter{Ui: ui}
+}

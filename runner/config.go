@@ -1,0 +1,85 @@
+package runner
+
+import (
+	"errors"
+	"time"
+
+	"github.com/genie-cluster/genie/archive"
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Config tells a Runner where and how to run jobs.
+type Config struct {
+	// JobsDir holds the working directories: <JobsDir>/<job id>/.
+	JobsDir string
+	// NodeName is exported to jobs as GENIE_HOST_NAME.
+	NodeName string
+	// Shell runs the generated run script.
+	Shell string
+	// KillGrace is how long a job's processes get between SIGTERM and SIGKILL.
+	KillGrace time.Duration
+	// Archive receives finished job directories; nil disables archiving and
+	// keeps working directories where they are.
+	Archive archive.Store
+	// Fetchers stage files by URI scheme; "" is a plain absolute path.
+	Fetchers map[string]Fetcher
+	// FetchParallelism bounds the files of one job fetched at once.
+	FetchParallelism int
+	// ReportTimeout bounds one Reporter call.
+	ReportTimeout time.Duration
+	// ReportRetry is how long a failing Reporter call (or archive) is
+	// retried before the runner gives up on it.
+	ReportRetry time.Duration
+	Logger      hclog.Logger
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+	// OnFinish, when set, is called once for every job Start or Recover
+	// tracked, when the runner lets go of it, so the node can free the job's
+	// slot. status is the terminal status the runner recorded, or "" when the
+	// job was moved or ended elsewhere or its end could not be recorded.
+	// It is not called for jobs still running when the runner is closed.
+	OnFinish func(jobID string, status fsm.JobStatus)
+}
+
+// DefaultConfig returns a configuration with every field but JobsDir set.
+func DefaultConfig() *Config {
+	return &Config{
+		Shell:     "/bin/sh",
+		KillGrace: 10 * time.Second,
+		Fetchers: map[string]Fetcher{
+			"":      FileFetcher{},
+			"file":  FileFetcher{},
+			"http":  NewHTTPFetcher(),
+			"https": NewHTTPFetcher(),
+		},
+		FetchParallelism: 8,
+		ReportTimeout:    10 * time.Second,
+		ReportRetry:      30 * time.Second,
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "runner"}),
+		Now:              time.Now,
+	}
+}
+
+// Validate reports the first field that cannot work.
+func (c *Config) Validate() error {
+	switch {
+	case c.JobsDir == "":
+		return errors.New("runner: JobsDir must be set")
+	case c.Shell == "":
+		return errors.New("runner: Shell must be set")
+	case c.KillGrace <= 0:
+		return errors.New("runner: KillGrace must be positive")
+	case c.FetchParallelism < 1:
+		return errors.New("runner: FetchParallelism must be at least 1")
+	case c.ReportTimeout <= 0:
+		return errors.New("runner: ReportTimeout must be positive")
+	case c.ReportRetry < 0:
+		return errors.New("runner: ReportRetry must not be negative")
+	case c.Logger == nil:
+		return errors.New("runner: Logger must be set")
+	case c.Now == nil:
+		return errors.New("runner: Now must be set")
+	}
+	return nil
+}

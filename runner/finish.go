@@ -1,0 +1,119 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/genie-cluster/genie/fsm"
+)
+
+// msgNoExitCode is the status message of a job whose leader exited without
+// recording an exit code (it was killed by a signal nobody here sent).
+const msgNoExitCode = "Job process ended without recording an exit code."
+
+// exitOutcome turns how the leader exited into the job's end.
+func (r *Runner) exitOutcome(j *job, exit exitStatus) outcome {
+	now := r.conf.Now()
+	if !exit.known {
+		code, _, err := readExitCode(j.dir)
+		if err != nil {
+			j.log.Warn("no exit code recorded", "error", err)
+			return outcome{status: fsm.JobFailed, msg: msgNoExitCode, exitCode: intPtr(fsm.ExitCodeLost), finished: now}
+		}
+		exit = exitStatus{known: true, code: code}
+	}
+	return codeOutcome(exit, now)
+}
+
+func codeOutcome(exit exitStatus, finished time.Time) outcome {
+	switch {
+	case exit.code == 0:
+		return outcome{status: fsm.JobSucceeded, msg: fsm.MsgSucceeded, exitCode: intPtr(0), finished: finished}
+	case exit.signal != "":
+		return outcome{status: fsm.JobFailed, msg: fmt.Sprintf("Job failed: its process was killed by %s.", exit.signal),
+			exitCode: intPtr(exit.code), finished: finished}
+	}
+	return outcome{status: fsm.JobFailed, msg: fmt.Sprintf("Job failed with exit code %d.", exit.code),
+		exitCode: intPtr(exit.code), finished: finished}
+}
+
+// readExitCode reads the code the run script recorded and when it did.
+func readExitCode(dir string) (int, time.Time, error) {
+	p := filepath.Join(dir, exitCodeFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	code, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("%s: %w", p, err)
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return code, info.ModTime(), nil
+}
+
+// archiving reports whether the job's directory goes to the archive.
+func (r *Runner) archiving(j *job) bool {
+	return r.conf.Archive != nil && !j.spec.Job.Request.DisableLogArchival
+}
+
+// archive puts the finished job's directory into the archive and records
+// where it went. With archiving off the directory stays where it is.
+func (r *Runner) archive(j *job) {
+	req := fsm.JobArchiveRequest{ID: j.id}
+	if j.dir == "" {
+		req.ArchiveStatus = fsm.ArchiveNoFiles
+		req.Time = r.nowMillis()
+		r.recordArchive(j, req)
+		return
+	}
+	// Sizes are taken before the directory moves.
+	if info, err := os.Stat(filepath.Join(j.dir, stdoutFile)); err == nil {
+		req.StdoutSize = info.Size()
+	}
+	if info, err := os.Stat(filepath.Join(j.dir, stderrFile)); err == nil {
+		req.StderrSize = info.Size()
+	}
+	_, statErr := os.Stat(j.dir)
+	switch {
+	case errors.Is(statErr, fs.ErrNotExist):
+		req.ArchiveStatus = fsm.ArchiveNoFiles
+	case !r.archiving(j):
+		req.ArchiveStatus = fsm.ArchiveDisabled
+	default:
+		var loc string
+		err := r.retry(j, "archive", func() error {
+			var err error
+			loc, err = r.conf.Archive.Put(r.ctx, j.id, j.dir)
+			return err
+		})
+		switch {
+		case err == nil:
+			req.ArchiveStatus, req.ArchiveLocation = fsm.ArchiveArchived, loc
+		case r.isClosed():
+			return
+		default:
+			j.log.Error("archiving failed", "error", err)
+			req.ArchiveStatus = fsm.ArchiveFailed
+		}
+	}
+	req.Time = r.nowMillis()
+	r.recordArchive(j, req)
+}
+
+func (r *Runner) recordArchive(j *job, req fsm.JobArchiveRequest) {
+	err := r.report(j, "archived", func(ctx context.Context) error { return r.rep.Archived(ctx, req) })
+	if err != nil && !r.isClosed() {
+		j.log.Error("recording the archive failed", "status", req.ArchiveStatus, "error", err)
+	}
+}
