@@ -12,22 +12,22 @@ func firstJob(txn *memdb.Txn, id string) (*Job, error) {
 	return raw.(*Job), nil
 }
 
-func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interface{}, *Job) {
+func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interface{}, jobChange) {
 	existing, err := firstJob(txn, req.Job.ID)
 	if err != nil {
-		return err, nil
+		return err, jobChange{}
 	}
 	if existing != nil {
 		if existing.RequestHash != "" && existing.RequestHash == req.Job.RequestHash {
-			return &ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, nil
+			return &ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, jobChange{}
 		}
-		return Errorf(ErrCodeConflict, "a different job with id %s already exists", req.Job.ID), nil
+		return Errorf(ErrCodeConflict, "a different job with id %s already exists", req.Job.ID), jobChange{}
 	}
 	j := req.Job
 	switch j.Status {
 	case JobAccepted, JobInvalid:
 	default:
-		return Errorf(ErrCodeInvalid, "a job cannot be submitted in status %s", j.Status), nil
+		return Errorf(ErrCodeInvalid, "a job cannot be submitted in status %s", j.Status), jobChange{}
 	}
 	j.CreateIndex = index
 	j.ModifyIndex = index
@@ -35,24 +35,24 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 		j.Finished = j.Created
 	}
 	if err := txn.Insert(tableJobs, &j); err != nil {
-		return err, nil
+		return err, jobChange{}
 	}
-	return &ApplyResult{Index: index, Job: &j}, &j
+	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j}
 }
 
-func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest) (interface{}, *Job) {
+func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest) (interface{}, jobChange) {
 	existing, err := firstJob(txn, req.ID)
 	if err != nil {
-		return err, nil
+		return err, jobChange{}
 	}
 	if existing == nil {
-		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), nil
+		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), jobChange{}
 	}
 	if existing.Status.Terminal() {
-		return Errorf(ErrCodeStatus, "job %s is %s: its status is final", req.ID, existing.Status), nil
+		return Errorf(ErrCodeStatus, "job %s is %s: its status is final", req.ID, existing.Status), jobChange{}
 	}
 	if !statusIn(existing.Status, req.From) {
-		return Errorf(ErrCodeStatus, "job %s is %s, not %v", req.ID, existing.Status, req.From), nil
+		return Errorf(ErrCodeStatus, "job %s is %s, not %v", req.ID, existing.Status, req.From), jobChange{}
 	}
 	j := *existing
 	j.Status = req.To
@@ -80,25 +80,25 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 	}
 	j.ModifyIndex = index
 	if err := txn.Insert(tableJobs, &j); err != nil {
-		return err, nil
+		return err, jobChange{}
 	}
-	return &ApplyResult{Index: index, Job: &j}, &j
+	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing.Status}
 }
 
-func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (interface{}, *Job) {
+func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (interface{}, jobChange) {
 	existing, err := firstJob(txn, req.ID)
 	if err != nil {
-		return err, nil
+		return err, jobChange{}
 	}
 	if existing == nil {
-		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), nil
+		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), jobChange{}
 	}
 	if !existing.Status.Terminal() {
-		return Errorf(ErrCodeStatus, "job %s is %s: only finished jobs are archived", req.ID, existing.Status), nil
+		return Errorf(ErrCodeStatus, "job %s is %s: only finished jobs are archived", req.ID, existing.Status), jobChange{}
 	}
 	if existing.ArchiveStatus == ArchiveArchived && req.ArchiveStatus != ArchiveArchived {
 		// A late failure report must not hide an archive that exists.
-		return Errorf(ErrCodeStatus, "job %s is already archived", req.ID), nil
+		return Errorf(ErrCodeStatus, "job %s is already archived", req.ID), jobChange{}
 	}
 	j := *existing
 	j.ArchiveStatus = req.ArchiveStatus
@@ -116,9 +116,9 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 	}
 	j.ModifyIndex = index
 	if err := txn.Insert(tableJobs, &j); err != nil {
-		return err, nil
+		return err, jobChange{}
 	}
-	return &ApplyResult{Index: index, Job: &j}, &j
+	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing.Status}
 }
 
 func statusIn(s JobStatus, set []JobStatus) bool {

@@ -35,7 +35,7 @@ func applyCluster(txn *memdb.Txn, index uint64, req *ClusterRequest) interface{}
 		if err := checkUpdate("cluster", c.ID, existing != nil, modifyIndex(existing), req.ExpectIndex); err != nil {
 			return err
 		}
-		if err := checkNoActiveJobs(txn, indexCluster, "cluster", c.ID); err != nil {
+		if err := checkNoActiveJobs(txn, "cluster", c.ID, func(j *Job) string { return j.ClusterID }); err != nil {
 			return err
 		}
 		if err := txn.Delete(tableClusters, existing); err != nil {
@@ -89,7 +89,7 @@ func applyCommand(txn *memdb.Txn, index uint64, req *CommandRequest) interface{}
 		if req.ExpectIndex != 0 && req.ExpectIndex != existing.ModifyIndex {
 			return Errorf(ErrCodeModified, "command %s was modified concurrently", c.ID)
 		}
-		if err := checkNoActiveJobs(txn, indexCommand, "command", c.ID); err != nil {
+		if err := checkNoActiveJobs(txn, "command", c.ID, func(j *Job) string { return j.CommandID }); err != nil {
 			return err
 		}
 		if err := txn.Delete(tableCommands, existing); err != nil {
@@ -178,15 +178,16 @@ func checkUpdate(kind, id string, exists bool, have, expect uint64) error {
 }
 
 // checkNoActiveJobs refuses to delete a resource that unfinished jobs use.
-func checkNoActiveJobs(txn *memdb.Txn, index, kind, id string) error {
-	it, err := txn.Get(tableJobs, index, id)
-	if err != nil {
-		return err
-	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		j := raw.(*Job)
-		if !j.Status.Terminal() {
-			return Errorf(ErrCodeInUse, "%s %s is used by unfinished job %s", kind, id, j.ID)
+func checkNoActiveJobs(txn *memdb.Txn, kind, id string, ref func(*Job) string) error {
+	for _, st := range ActiveJobStatuses {
+		it, err := txn.Get(tableJobs, indexStatus, string(st))
+		if err != nil {
+			return err
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			if j := raw.(*Job); ref(j) == id {
+				return Errorf(ErrCodeInUse, "%s %s is used by unfinished job %s", kind, id, j.ID)
+			}
 		}
 	}
 	return nil

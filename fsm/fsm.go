@@ -16,9 +16,9 @@ type Config struct {
 	Logger hclog.Logger
 
 	// OnJobChange, when set, is called after each committed change to a job,
-	// from the apply goroutine: it must not block. The job must not be
-	// modified.
-	OnJobChange func(j *Job)
+	// from the apply goroutine, with the job's status before the change
+	// ("" for a new job): it must not block. The job must not be modified.
+	OnJobChange func(j *Job, prev JobStatus)
 
 	// OnRestore, when set, is called after the state was replaced by a
 	// snapshot, from the restoring goroutine.
@@ -29,7 +29,7 @@ type Config struct {
 // raft.BatchingFSM so a batch of entries commits one memdb transaction.
 type FSM struct {
 	logger      hclog.Logger
-	onJobChange func(*Job)
+	onJobChange func(*Job, JobStatus)
 	onRestore   func()
 
 	// stateLock guards the state pointer, swapped whole by Restore.
@@ -77,27 +77,33 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	results := make([]interface{}, len(logs))
 	state := f.State()
 	txn := state.db.Txn(true)
-	var changed []*Job
+	var changed []jobChange
 	for i, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		res, job := f.applyOne(txn, l)
+		res, change := f.applyOne(txn, l)
 		results[i] = res
-		if job != nil {
-			changed = append(changed, job)
+		if change.job != nil {
+			changed = append(changed, change)
 		}
 	}
 	txn.Commit()
 	if f.onJobChange != nil {
-		for _, j := range changed {
-			f.onJobChange(j)
+		for _, c := range changed {
+			f.onJobChange(c.job, c.prev)
 		}
 	}
 	return results
 }
 
-func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, *Job) {
+// jobChange is a committed change to a job and its status before it.
+type jobChange struct {
+	job  *Job
+	prev JobStatus
+}
+
+func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, jobChange) {
 	if len(l.Data) == 0 {
 		panic(fmt.Errorf("empty log entry at index %d", l.Index))
 	}
@@ -106,15 +112,15 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, *Job) {
 	case ClusterRequestType:
 		var req ClusterRequest
 		f.decode(buf, &req, msgType, l.Index)
-		return applyCluster(txn, l.Index, &req), nil
+		return applyCluster(txn, l.Index, &req), jobChange{}
 	case CommandRequestType:
 		var req CommandRequest
 		f.decode(buf, &req, msgType, l.Index)
-		return applyCommand(txn, l.Index, &req), nil
+		return applyCommand(txn, l.Index, &req), jobChange{}
 	case ApplicationRequestType:
 		var req ApplicationRequest
 		f.decode(buf, &req, msgType, l.Index)
-		return applyApplication(txn, l.Index, &req), nil
+		return applyApplication(txn, l.Index, &req), jobChange{}
 	case JobSubmitRequestType:
 		var req JobSubmitRequest
 		f.decode(buf, &req, msgType, l.Index)

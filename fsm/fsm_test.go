@@ -273,3 +273,18 @@ func TestLike(t *testing.T) {
 		}
 	}
 }
+
+func TestOnJobChangeReportsPreviousStatus(t *testing.T) {
+	type change struct{ status, prev JobStatus }
+	var got []change
+	f, _ := New(&Config{OnJobChange: func(j *Job, prev JobStatus) { got = append(got, change{j.Status, prev}) }})
+	tf := &testFSM{t: t, fsm: f}
+	tf.mustApply(JobSubmitRequestType, submit("j1", JobAccepted))
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "j1", From: []JobStatus{JobAccepted}, To: JobKilled})
+	tf.mustApply(JobArchiveRequestType, &JobArchiveRequest{ID: "j1", ArchiveStatus: ArchiveNoFiles})
+	tf.wantCode(ErrCodeStatus, JobTransitionRequestType, &JobTransitionRequest{ID: "j1", From: []JobStatus{JobKilled}, To: JobFailed})
+	want := []change{{JobAccepted, ""}, {JobKilled, JobAccepted}, {JobKilled, JobKilled}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("changes %v, want %v", got, want)
+	}
+}

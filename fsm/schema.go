@@ -21,10 +21,7 @@ const (
 	indexStatus    = "status"
 	indexTags      = "tags"
 	indexUser      = "user"
-	indexNode      = "node"
 	indexCreate    = "create"
-	indexCluster   = "cluster"
-	indexCommand   = "command"
 	indexNodeState = "node_status"
 )
 
@@ -40,6 +37,10 @@ func resourceTable(name string) *memdb.TableSchema {
 	}
 }
 
+// jobsTable indexes what the API and the node query. Every index costs
+// every job write, so jobs are indexed only where a scan would not do:
+// finding a job of a resource only matters for unfinished ones, which the
+// status index reaches.
 func jobsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableJobs,
@@ -49,9 +50,6 @@ func jobsTable() *memdb.TableSchema {
 			indexStatus:  {Name: indexStatus, Indexer: &memdb.StringFieldIndex{Field: "Status"}},
 			indexUser:    {Name: indexUser, AllowMissing: true, Indexer: &jobUserIndex{}},
 			indexTags:    {Name: indexTags, AllowMissing: true, Indexer: &jobTagsIndex{}},
-			indexNode:    {Name: indexNode, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "Node"}},
-			indexCluster: {Name: indexCluster, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "ClusterID"}},
-			indexCommand: {Name: indexCommand, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "CommandID"}},
 			indexNodeState: {Name: indexNodeState, AllowMissing: true, Indexer: &memdb.CompoundIndex{
 				Indexes: []memdb.Indexer{
 					&memdb.StringFieldIndex{Field: "Node"},

@@ -161,15 +161,15 @@ func (n *Node) KillJob(ctx context.Context, id string) error {
 // onJobChange runs in the FSM's apply goroutine for every committed job
 // change: it hands new jobs of this node to the dispatcher and frees the
 // slots of finished ones. It must not block.
-func (n *Node) onJobChange(j *fsm.Job) {
-	n.metrics.jobChanged(j)
+func (n *Node) onJobChange(j *fsm.Job, prev fsm.JobStatus) {
+	n.metrics.jobChanged(j, prev)
 	if j.Node != n.id {
 		return
 	}
 	switch {
 	case j.Status == fsm.JobAccepted:
 		n.queue.push(j.ID)
-	case j.Status.Terminal():
+	case j.Status.Terminal() && !prev.Terminal():
 		n.capacity.release(j.ID)
 		n.dispatched.Delete(j.ID)
 	}

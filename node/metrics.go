@@ -65,8 +65,8 @@ func (m *metrics) observeSubmit(start time.Time, err error) {
 	m.submitLatency.WithLabelValues(submitResult(err)).Observe(time.Since(start).Seconds())
 }
 
-func (m *metrics) jobChanged(j *fsm.Job) {
-	if j.Status.Terminal() {
+func (m *metrics) jobChanged(j *fsm.Job, prev fsm.JobStatus) {
+	if j.Status.Terminal() && !prev.Terminal() {
 		m.jobsFinished.WithLabelValues(string(j.Status)).Inc()
 	}
 }

@@ -126,7 +126,7 @@ func (n *Node) setup() error {
 }
 
 func (n *Node) setupRunner() error {
-	jobsDir := filepath.Join(n.config.DataDir, "jobs")
+	jobsDir := n.config.JobsDir
 	if err := os.MkdirAll(jobsDir, 0o755); err != nil {
 		return fmt.Errorf("jobs dir: %w", err)
 	}

@@ -70,11 +70,6 @@ func (r *Runner) startProcess(j *job) error {
 		err := cmd.Wait()
 		j.setExited(waitStatus(cmd, err))
 	}()
-	// The script writes its pid too; writing it here as well covers a
-	// script that is killed before its first line.
-	if err := os.WriteFile(filepath.Join(j.dir, pidFile), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
-		j.log.Warn("writing pid file failed", "error", err)
-	}
 	j.log.Debug("job started", "pid", pid)
 	return nil
 }

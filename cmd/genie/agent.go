@@ -74,6 +74,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.IntVar(&cfg.DefaultJobMemory, "default-job-memory", cfg.DefaultJobMemory, "memory a job reserves when it does not say, in MB")
 	fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", cfg.DefaultTimeout, "timeout of jobs that set none")
 	fs.DurationVar(&cfg.KillGrace, "kill-grace", cfg.KillGrace, "time a killed job has between SIGTERM and SIGKILL")
+	fs.StringVar(&cfg.JobsDir, "jobs-dir", cfg.JobsDir, "jobs' working directories (default <data-dir>/jobs); scratch space, a tmpfs makes job set-up cheap")
 	fs.StringVar(&cfg.ArchiveDir, "archive-dir", cfg.ArchiveDir, "local archive for finished job directories (default <data-dir>/archive)")
 	fs.StringVar(&cfg.ClusterSelector, "cluster-selector", cfg.ClusterSelector, "how a job picks among matching clusters: random or least-running")
 	fs.StringVar(&extra.logLevel, "log-level", "info", "log level: trace, debug, info, warn or error")
@@ -142,6 +143,7 @@ func (c *AgentCommand) Run(args []string) int {
 		}
 	}
 
+	node.TuneGC()
 	n, err := node.New(cfg)
 	if err != nil {
 		c.UI.Error(fmt.Sprintf("cannot start: %v", err))

@@ -12,7 +12,7 @@ Usage: genie jobs <subcommand> [options] [args]
 
   Submit jobs, follow them and their output, and kill them.
 
-    $ genie jobs submit -cluster-tag sched:adhoc -command-tag type:shell -wait -- -c 'echo hello'
+    $ genie jobs submit -cluster-tag sched:adhoc -command-tag type:shell -wait -- echo hello
     $ genie jobs list -status RUNNING
     $ genie jobs logs -f <id>
 `

@@ -28,7 +28,7 @@ Usage: genie jobs submit [options] [--] [ARGS...]
   0 when it succeeded, 2 when it was invalid, else its process's exit code
   (1 when there is none).
 
-    $ genie jobs submit -command-tag type:shell -wait -- -c 'echo hello'
+    $ genie jobs submit -wait -- echo hello
 
 Options:
 
