@@ -45,11 +45,11 @@ func jobsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableJobs,
 		Indexes: map[string]*memdb.IndexSchema{
-			indexID:      {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
-			indexCreate:  {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
-			indexStatus:  {Name: indexStatus, Indexer: &memdb.StringFieldIndex{Field: "Status"}},
-			indexUser:    {Name: indexUser, AllowMissing: true, Indexer: &jobUserIndex{}},
-			indexTags:    {Name: indexTags, AllowMissing: true, Indexer: &jobTagsIndex{}},
+			indexID:     {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			indexCreate: {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
+			indexStatus: {Name: indexStatus, Indexer: &memdb.StringFieldIndex{Field: "Status"}},
+			indexUser:   {Name: indexUser, AllowMissing: true, Indexer: &jobUserIndex{}},
+			indexTags:   {Name: indexTags, AllowMissing: true, Indexer: &jobTagsIndex{}},
 			indexNodeState: {Name: indexNodeState, AllowMissing: true, Indexer: &memdb.CompoundIndex{
 				Indexes: []memdb.Indexer{
 					&memdb.StringFieldIndex{Field: "Node"},
