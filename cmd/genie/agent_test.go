@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/cli"
+
+	"github.com/genie-cluster/genie/api"
+)
+
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var apiLine = regexp.MustCompile(`API:\s+(http://\S+)`)
+
+func TestAgentDevNodeAnswersTheCLI(t *testing.T) {
+	ui := cli.NewMockUi()
+	signals := make(chan os.Signal, 1)
+	agent := &AgentCommand{UI: ui, Stderr: &strings.Builder{}, signals: signals}
+	done := make(chan int, 1)
+	go func() {
+		done <- agent.Run([]string{"-dev", "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-kill-grace", "1s"})
+	}()
+	var addr string
+	waitUntil(t, 30*time.Second, "the agent to announce its address", func() bool {
+		if m := apiLine.FindStringSubmatch(ui.OutputWriter.String()); m != nil {
+			addr = m[1]
+			return true
+		}
+		return false
+	})
+	if !strings.Contains(ui.OutputWriter.String(), "genie jobs submit") {
+		t.Fatalf("no first command to try in:\n%s", ui.OutputWriter.String())
+	}
+
+	out := cli.NewMockUi()
+	if code := Run([]string{"jobs", "submit", "-address", addr, "-wait", "--", "echo", "hello", "from", "genie"}, out); code != 0 {
+		t.Fatalf("submit -wait exited %d:\n%s\n%s", code, out.OutputWriter, out.ErrorWriter)
+	}
+	id := strings.Fields(out.OutputWriter.String())[0]
+	logs := cli.NewMockUi()
+	if code := Run([]string{"jobs", "logs", "-address", addr, id}, logs); code != 0 || logs.OutputWriter.String() != "hello from genie\n" {
+		t.Fatalf("logs exited %d: %q %s", code, logs.OutputWriter, logs.ErrorWriter)
+	}
+	failing := cli.NewMockUi()
+	if code := Run([]string{"jobs", "submit", "-address", addr, "-wait", "--", "exit 5"}, failing); code != 5 {
+		t.Fatalf("failing job: exit %d, want 5", code)
+	}
+
+	signals <- syscall.SIGTERM
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("agent exited %d: %s", code, ui.ErrorWriter)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("agent did not stop on SIGTERM")
+	}
+}
+
+func TestAgentRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-max-jobs", "0", "-data-dir", t.TempDir()},
+		{"-http-addr", "nonsense", "-data-dir", t.TempDir()},
+		{"-log-level", "loud"},
+		{"-cluster-selector", "round-robin", "-data-dir", t.TempDir()},
+	} {
+		ui := cli.NewMockUi()
+		if code := (&AgentCommand{UI: ui, Stderr: &strings.Builder{}}).Run(args); code == 0 {
+			t.Fatalf("%v: exit 0", args)
+		}
+		if ui.ErrorWriter.String() == "" {
+			t.Fatalf("%v: no error message", args)
+		}
+	}
+}
+
+func TestAgentEnvironmentOverrides(t *testing.T) {
+	t.Setenv("GENIE_MAX_JOBS", "not-a-number")
+	ui := cli.NewMockUi()
+	if code := (&AgentCommand{UI: ui, Stderr: &strings.Builder{}}).Run(nil); code == 0 || !strings.Contains(ui.ErrorWriter.String(), "GENIE_MAX_JOBS") {
+		t.Fatalf("bad GENIE_MAX_JOBS: exit %d, %q", code, ui.ErrorWriter)
+	}
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// buildGenie builds the genie binary once per test binary run.
+func buildGenie(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "genie")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build genie: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startAgent runs the binary as a node and waits until it serves.
+func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "agent", "-dev", "-data-dir", dataDir, "-http-addr", httpAddr, "-raft-addr", raftAddr)
+	log, err := os.Create(filepath.Join(dataDir, fmt.Sprintf("agent-%d.log", time.Now().UnixNano())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		log.Close()
+	})
+	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
+	waitUntil(t, 30*time.Second, "the agent to serve", func() bool {
+		return c.Agent().Health(context.Background()) == nil
+	})
+	return cmd
+}
+
+// TestKill9OfTheNodeLosesNoJob kills the node process outright while a job
+// runs: the job keeps running, and the restarted node re-attaches to it and
+// records its true exit code; the registry and finished jobs are all there.
+func TestKill9OfTheNodeLosesNoJob(t *testing.T) {
+	bin := buildGenie(t)
+	dataDir := t.TempDir()
+	httpAddr, raftAddr := freeAddr(t), freeAddr(t)
+	agent := startAgent(t, bin, dataDir, httpAddr, raftAddr)
+	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
+	ctx := context.Background()
+
+	gate := filepath.Join(t.TempDir(), "gate")
+	req := &api.JobRequest{Name: "gated", User: "test",
+		ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}},
+		CommandCriteria:  []string{"type:shell"},
+		CommandArguments: []string{fmt.Sprintf("while [ ! -e %s ]; do sleep 0.05; done; echo done; exit 3", gate)}}
+	id, err := c.Jobs().Submit(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	waitUntil(t, 30*time.Second, "the job to run", func() bool {
+		e, err := c.Jobs().Execution(ctx, id)
+		if err == nil && e.ProcessID != nil {
+			pid = *e.ProcessID
+		}
+		return pid != 0
+	})
+
+	agent.Process.Signal(syscall.SIGKILL)
+	agent.Wait()
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("the job died with its node: %v", err)
+	}
+
+	startAgent(t, bin, dataDir, httpAddr, raftAddr)
+	if st, err := c.Jobs().Status(ctx, id); err != nil || st != api.JobStatusRunning {
+		t.Fatalf("after restart: %s, %v", st, err)
+	}
+	os.WriteFile(gate, nil, 0o644)
+	waitUntil(t, 30*time.Second, "the re-attached job to end", func() bool {
+		st, err := c.Jobs().Status(ctx, id)
+		return err == nil && st.Terminal()
+	})
+	e, _ := c.Jobs().Execution(ctx, id)
+	if e.ExitCode == nil || *e.ExitCode != 3 {
+		t.Fatalf("exit code %v, want 3", e.ExitCode)
+	}
+	if !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) && !isZombieProcess(pid) {
+		t.Fatalf("job process %d still there", pid)
+	}
+}
+
+func isZombieProcess(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
