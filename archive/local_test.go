@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -209,77 +208,5 @@ func TestPutConcurrentJobs(t *testing.T) {
 	left, _ := os.ReadDir(l.Root())
 	if len(left) != 32 {
 		t.Fatalf("%d archived, want 32", len(left))
-	}
-}
-
-func TestCopyTree(t *testing.T) {
-	src := makeJobDir(t, t.TempDir(), "job-c")
-	if err := os.Chmod(filepath.Join(src, "run"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("stdout", filepath.Join(src, "out-link")); err != nil {
-		t.Fatal(err)
-	}
-	mod := time.UnixMilli(1_600_000_000_000)
-	if err := os.Chtimes(filepath.Join(src, "genie"), mod, mod); err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), "copy")
-	if err := copyTree(context.Background(), src, dst); err != nil {
-		t.Fatal(err)
-	}
-	want, err := BuildManifest(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := BuildManifest(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(want) != fmt.Sprint(got) {
-		t.Fatalf("copy differs:\n got %+v\nwant %+v", got, want)
-	}
-	if info, err := os.Stat(filepath.Join(dst, "run")); err != nil || info.Mode().Perm() != 0o755 {
-		t.Fatalf("run mode %v, %v", info.Mode(), err)
-	}
-	if link, err := os.Readlink(filepath.Join(dst, "out-link")); err != nil || link != "stdout" {
-		t.Fatalf("link %q, %v", link, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := copyTree(ctx, src, filepath.Join(t.TempDir(), "c2")); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled copy: %v", err)
-	}
-}
-
-func TestPutFallsBackToCopyAcrossDevices(t *testing.T) {
-	l := newStore(t)
-	real := l.rename
-	l.rename = func(oldpath, newpath string) error {
-		// Only the job directory itself crosses devices; temporaries made
-		// inside the root rename normally.
-		if filepath.Dir(oldpath) != l.Root() {
-			return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: syscall.EXDEV}
-		}
-		return real(oldpath, newpath)
-	}
-	src := makeJobDir(t, t.TempDir(), "job-x")
-	loc, err := l.Put(context.Background(), "job-x", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(src); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("source not removed after copy: %v", err)
-	}
-	fsys, err := l.Open(context.Background(), loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := fs.ReadFile(fsys, "genie/job/config/a"); err != nil || string(b) != "x=1\n" {
-		t.Fatalf("config %q, %v", b, err)
-	}
-	left, _ := os.ReadDir(l.Root())
-	if len(left) != 1 {
-		t.Fatalf("root holds %d entries, want 1", len(left))
 	}
 }

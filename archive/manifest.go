@@ -53,26 +53,32 @@ func BuildManifest(dir string) (*Manifest, error) {
 		if err != nil {
 			return err
 		}
-		e := ManifestEntry{
-			Path:      rel,
-			Directory: d.IsDir(),
-			Modified:  info.ModTime().UnixMilli(),
-		}
-		if e.Directory {
-			m.NumDirectories++
-		} else {
-			e.Size = info.Size()
-			e.MimeType = MimeType(rel)
-			m.NumFiles++
-			m.TotalSize += e.Size
-		}
-		m.Entries = append(m.Entries, e)
+		m.add(rel, info)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", dir, err)
 	}
 	return m, nil
+}
+
+// add lists one file or directory at rel, a slash-separated path relative
+// to the job directory.
+func (m *Manifest) add(rel string, info fs.FileInfo) {
+	e := ManifestEntry{
+		Path:      rel,
+		Directory: info.IsDir(),
+		Modified:  info.ModTime().UnixMilli(),
+	}
+	if e.Directory {
+		m.NumDirectories++
+	} else {
+		e.Size = info.Size()
+		e.MimeType = MimeType(rel)
+		m.NumFiles++
+		m.TotalSize += e.Size
+	}
+	m.Entries = append(m.Entries, e)
 }
 
 // MimeType guesses a file's type from its extension. Job output (stdout,
