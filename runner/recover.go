@@ -60,21 +60,63 @@ func (r *Runner) recoverJob(j *job) {
 		r.end(j, o)
 		return
 	}
-	pid, pidErr := readPid(j.dir)
-	if pidErr == nil {
-		w, err := openJobProcess(pid, filepath.Join(j.dir, runFile))
-		if err == nil {
-			r.reattach(j, pid, w)
-			return
-		}
-		j.log.Debug("job process not found", "pid", pid, "error", err)
+	if pid, w, ok := findJobProcess(j); ok {
+		r.reattach(j, pid, w)
+		return
 	}
 	// The process may have ended between the two looks.
 	if o, ok := r.recordedOutcome(j); ok {
 		r.end(j, o)
 		return
 	}
-	r.end(j, r.lostOutcome(j, pidErr == nil))
+	_, pidErr := readPid(j.dir)
+	r.end(j, r.lostOutcome(j, pidErr == nil || j.spec.Job.ProcessID != 0))
+}
+
+// findJobProcess looks for the job's live run script: at the pid its script
+// wrote, at the pid the log recorded, and, for the moment between starting
+// the script and either of those, among all processes. Each candidate's
+// command line must name this job's run script.
+func findJobProcess(j *job) (int, *pidWaiter, bool) {
+	runPath := filepath.Join(j.dir, runFile)
+	var candidates []int
+	if pid, err := readPid(j.dir); err == nil {
+		candidates = append(candidates, pid)
+	}
+	if pid := j.spec.Job.ProcessID; pid > 0 {
+		candidates = append(candidates, pid)
+	}
+	for _, pid := range candidates {
+		if w, err := openJobProcess(pid, runPath); err == nil {
+			return pid, w, true
+		}
+	}
+	for _, pid := range processesRunning(runPath) {
+		if w, err := openJobProcess(pid, runPath); err == nil {
+			return pid, w, true
+		}
+	}
+	return 0, nil, false
+}
+
+// processesRunning lists the pids whose command line holds arg. It reads
+// all of /proc, so it runs only when a recovered job left no usable pid.
+func processesRunning(arg string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && hasArg(cmdline, arg) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // recordedOutcome is the end a finished run script left in its exit-code file.

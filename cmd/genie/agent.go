@@ -66,7 +66,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node id, raft data, job directories and the local archive")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "host:port for the REST API")
 	fs.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "host:port for raft traffic between nodes")
-	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "name of this node (default: the host name)")
+	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "name of this node")
 	fs.BoolVar(&cfg.Dev, "dev", false, "run a self-contained development node with a demo cluster and commands")
 	fs.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", cfg.BootstrapExpect, "number of nodes to wait for before bootstrapping raft (1: bootstrap alone)")
 	fs.IntVar(&cfg.MaxJobs, "max-jobs", cfg.MaxJobs, "most jobs this node runs at once; more get 503")
