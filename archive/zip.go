@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -58,31 +59,13 @@ func writeZipArchive(ctx context.Context, src, dst string) (err error) {
 	if err := os.Chtimes(tmp.Name(), root.ModTime(), root.ModTime()); err != nil {
 		return err
 	}
-	// The source is deleted once this returns, so the data must be on the
-	// disk before the name is.
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
+	// Not fsynced, like the renamed directories of the same-file-system
+	// case: one sync per job would cost more than the job (the raft log,
+	// which holds every job's status and exit code, is synced in batches).
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(dst))
-}
-
-// syncDir makes the entries of dir, such as a rename into it, durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return os.Rename(tmp.Name(), dst)
 }
 
 // zipEntry is one directory or regular file going into a zip.
@@ -154,9 +137,7 @@ func writeZip(ctx context.Context, w io.Writer, src string, entries []zipEntry) 
 	zw := zip.NewWriter(w)
 	// Job output is mostly text, which compresses well even at the fastest
 	// level; archiving runs as each job ends and should not lag behind.
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
-	})
+	zw.RegisterCompressor(zip.Deflate, newPooledFlateWriter)
 	m := &Manifest{Entries: []ManifestEntry{}}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -262,3 +243,30 @@ func (d madeDir) Mode() fs.FileMode  { return fs.ModeDir | 0o755 }
 func (d madeDir) ModTime() time.Time { return d.mod }
 func (d madeDir) IsDir() bool        { return true }
 func (d madeDir) Sys() any           { return nil }
+
+// flateWriters are reused: a new flate writer allocates and clears about a
+// megabyte of tables, far more than most job files hold.
+var flateWriters sync.Pool
+
+// pooledFlateWriter returns its flate writer to the pool when closed.
+type pooledFlateWriter struct {
+	*flate.Writer
+}
+
+func newPooledFlateWriter(out io.Writer) (io.WriteCloser, error) {
+	if fw, ok := flateWriters.Get().(*flate.Writer); ok {
+		fw.Reset(out)
+		return pooledFlateWriter{fw}, nil
+	}
+	fw, err := flate.NewWriter(out, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	return pooledFlateWriter{fw}, nil
+}
+
+func (w pooledFlateWriter) Close() error {
+	err := w.Writer.Close()
+	flateWriters.Put(w.Writer)
+	return err
+}
