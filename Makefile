@@ -28,7 +28,7 @@ bench:
 	export TMPDIR=$(TESTTMP); \
 	$(GO) test -run '^$$' -bench 'BenchmarkSubmit' -benchtime 20000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkEndToEndTrue' -benchtime 3000x ./node && \
-	$(GO) test -run '^$$' -bench 'BenchmarkRSSWithFinishedJobs' -benchtime 1x ./node && \
+	$(GO) test -run '^$$' -bench 'BenchmarkNodeRSSWithFinishedJobs' -benchtime 1x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner
 
 lint:

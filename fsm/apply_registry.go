@@ -180,7 +180,7 @@ func checkUpdate(kind, id string, exists bool, have, expect uint64) error {
 // checkNoActiveJobs refuses to delete a resource that unfinished jobs use.
 func checkNoActiveJobs(txn *memdb.Txn, kind, id string, ref func(*Job) string) error {
 	for _, st := range ActiveJobStatuses {
-		it, err := txn.Get(tableJobs, indexStatus, string(st))
+		it, err := txn.Get(tableJobs, indexActive, string(st))
 		if err != nil {
 			return err
 		}

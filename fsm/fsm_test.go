@@ -183,7 +183,7 @@ func TestJobSearchNewestFirstAndPaged(t *testing.T) {
 	if _, total = tf.fsm.State().Jobs(JobFilter{Statuses: []JobStatus{JobRunning}}, 0, 10); total != 0 {
 		t.Fatalf("running: %d", total)
 	}
-	if n := len(tf.fsm.State().JobsOnNode("n1", JobAccepted)); n != 25 {
+	if n := len(tf.fsm.State().ActiveJobsOnNode("n1")); n != 25 {
 		t.Fatalf("on node: %d", n)
 	}
 }
@@ -229,7 +229,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 		}
 	}
 	// Indexes are rebuilt too.
-	if got := b.JobsOnNode("n1", JobAccepted); len(got) != 1 || got[0].ID != "j1" {
+	if got := b.ActiveJobsOnNode("n1"); len(got) != 1 || got[0].ID != "j1" {
 		t.Fatalf("restored node index: %v", got)
 	}
 
@@ -286,5 +286,29 @@ func TestOnJobChangeReportsPreviousStatus(t *testing.T) {
 	want := []change{{JobAccepted, ""}, {JobKilled, JobAccepted}, {JobKilled, JobKilled}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("changes %v, want %v", got, want)
+	}
+}
+
+func TestSearchAndCountFinishedJobs(t *testing.T) {
+	tf := newTestFSM(t)
+	for _, id := range []string{"a", "b", "c"} {
+		tf.mustApply(JobSubmitRequestType, submit(id, JobAccepted))
+	}
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "b", From: []JobStatus{JobAccepted}, To: JobSucceeded})
+	state := tf.fsm.State()
+	page, total := state.Jobs(JobFilter{Statuses: []JobStatus{JobSucceeded}}, 0, 10)
+	if total != 1 || page[0].ID != "b" {
+		t.Fatalf("finished search: %d", total)
+	}
+	page, total = state.Jobs(JobFilter{Statuses: []JobStatus{JobSucceeded, JobAccepted}}, 0, 10)
+	if total != 3 || page[0].ID != "c" {
+		t.Fatalf("mixed search: %d", total)
+	}
+	counts := state.JobCounts()
+	if counts[JobAccepted] != 2 || counts[JobSucceeded] != 1 || counts[JobFailed] != 0 {
+		t.Fatalf("counts %v", counts)
+	}
+	if got := state.ActiveJobsOnNode("n1"); len(got) != 2 {
+		t.Fatalf("active on node: %d", len(got))
 	}
 }

@@ -16,13 +16,12 @@ const (
 
 // Index names.
 const (
-	indexID        = "id"
-	indexName      = "name"
-	indexStatus    = "status"
-	indexTags      = "tags"
-	indexUser      = "user"
-	indexCreate    = "create"
-	indexNodeState = "node_status"
+	indexID     = "id"
+	indexName   = "name"
+	indexStatus = "status"
+	indexTags   = "tags"
+	indexCreate = "create"
+	indexActive = "active"
 )
 
 func resourceTable(name string) *memdb.TableSchema {
@@ -37,25 +36,19 @@ func resourceTable(name string) *memdb.TableSchema {
 	}
 }
 
-// jobsTable indexes what the API and the node query. Every index costs
-// every job write, so jobs are indexed only where a scan would not do:
-// finding a job of a resource only matters for unfinished ones, which the
-// status index reaches.
+// jobsTable indexes what the API and the node query. Finished jobs are the
+// bulk of the table and every index entry costs memory for each of them, so
+// a finished job is indexed only by id and submission order: searches walk
+// the jobs newest first (a page of results needs the newest anyway), and
+// what must be found quickly (a node's jobs, the jobs using a resource,
+// capacity) concerns unfinished jobs, which the active index holds.
 func jobsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableJobs,
 		Indexes: map[string]*memdb.IndexSchema{
 			indexID:     {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
 			indexCreate: {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
-			indexStatus: {Name: indexStatus, Indexer: &memdb.StringFieldIndex{Field: "Status"}},
-			indexUser:   {Name: indexUser, AllowMissing: true, Indexer: &jobUserIndex{}},
-			indexTags:   {Name: indexTags, AllowMissing: true, Indexer: &jobTagsIndex{}},
-			indexNodeState: {Name: indexNodeState, AllowMissing: true, Indexer: &memdb.CompoundIndex{
-				Indexes: []memdb.Indexer{
-					&memdb.StringFieldIndex{Field: "Node"},
-					&memdb.StringFieldIndex{Field: "Status"},
-				},
-			}},
+			indexActive: {Name: indexActive, AllowMissing: true, Indexer: activeStatusIndex{}},
 		},
 	}
 }
@@ -72,54 +65,28 @@ func schema() *memdb.DBSchema {
 	}
 }
 
-// jobUserIndex indexes Job.Request.User (a nested field StringFieldIndex
-// cannot reach).
-type jobUserIndex struct{}
+// activeStatusIndex indexes unfinished jobs by status and leaves finished
+// ones out.
+type activeStatusIndex struct{}
 
-func (jobUserIndex) FromObject(obj interface{}) (bool, []byte, error) {
+func (activeStatusIndex) FromObject(obj interface{}) (bool, []byte, error) {
 	j, ok := obj.(*Job)
 	if !ok {
-		return false, nil, fmt.Errorf("jobUserIndex: unexpected %T", obj)
+		return false, nil, fmt.Errorf("activeStatusIndex: unexpected %T", obj)
 	}
-	if j.Request.User == "" {
+	if j.Status.Terminal() {
 		return false, nil, nil
 	}
-	return true, []byte(j.Request.User + "\x00"), nil
+	return true, []byte(string(j.Status) + "\x00"), nil
 }
 
-func (jobUserIndex) FromArgs(args ...interface{}) ([]byte, error) {
-	return stringArg(args)
-}
-
-// jobTagsIndex indexes Job.Request.Tags.
-type jobTagsIndex struct{}
-
-func (jobTagsIndex) FromObject(obj interface{}) (bool, [][]byte, error) {
-	j, ok := obj.(*Job)
-	if !ok {
-		return false, nil, fmt.Errorf("jobTagsIndex: unexpected %T", obj)
-	}
-	if len(j.Request.Tags) == 0 {
-		return false, nil, nil
-	}
-	out := make([][]byte, 0, len(j.Request.Tags))
-	for _, t := range j.Request.Tags {
-		out = append(out, []byte(t+"\x00"))
-	}
-	return true, out, nil
-}
-
-func (jobTagsIndex) FromArgs(args ...interface{}) ([]byte, error) {
-	return stringArg(args)
-}
-
-func stringArg(args []interface{}) ([]byte, error) {
+func (activeStatusIndex) FromArgs(args ...interface{}) ([]byte, error) {
 	if len(args) != 1 {
 		return nil, fmt.Errorf("must provide only a single argument")
 	}
-	s, ok := args[0].(string)
+	st, ok := args[0].(string)
 	if !ok {
 		return nil, fmt.Errorf("argument must be a string: %#v", args[0])
 	}
-	return []byte(s + "\x00"), nil
+	return []byte(st + "\x00"), nil
 }

@@ -248,19 +248,11 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 		if it, err := txn.Get(tableJobs, indexID, f.ID); err == nil {
 			collect(it)
 		}
-	case f.User != "" && !strings.Contains(f.User, "%"):
-		if it, err := txn.Get(tableJobs, indexUser, f.User); err == nil {
-			collect(it)
-		}
-	case len(f.Statuses) > 0:
+	case len(f.Statuses) > 0 && allActive(f.Statuses):
 		for _, st := range f.Statuses {
-			if it, err := txn.Get(tableJobs, indexStatus, string(st)); err == nil {
+			if it, err := txn.Get(tableJobs, indexActive, string(st)); err == nil {
 				collect(it)
 			}
-		}
-	case len(f.Tags) > 0:
-		if it, err := txn.Get(tableJobs, indexTags, f.Tags[0]); err == nil {
-			collect(it)
 		}
 	default:
 		// Already newest first: no sort needed.
@@ -294,38 +286,48 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 	return matched[offset:end], total
 }
 
-// JobsOnNode returns the jobs recorded on node in any of statuses.
-func (s *State) JobsOnNode(node string, statuses ...JobStatus) []*Job {
+// ActiveJobsOnNode returns the unfinished jobs recorded on node.
+func (s *State) ActiveJobsOnNode(node string) []*Job {
 	txn := s.db.Txn(false)
 	var out []*Job
-	for _, st := range statuses {
-		it, err := txn.Get(tableJobs, indexNodeState, node, string(st))
+	for _, st := range ActiveJobStatuses {
+		it, err := txn.Get(tableJobs, indexActive, string(st))
 		if err != nil {
 			continue
 		}
 		for raw := it.Next(); raw != nil; raw = it.Next() {
-			out = append(out, raw.(*Job))
+			if j := raw.(*Job); j.Node == node {
+				out = append(out, j)
+			}
 		}
 	}
 	return out
 }
 
-// JobCounts returns the number of jobs in each status.
+// JobCounts returns the number of jobs in each status. Finished jobs are
+// not indexed by status, so counting them walks every job.
 func (s *State) JobCounts() map[JobStatus]int {
-	txn := s.db.Txn(false)
 	out := make(map[JobStatus]int, len(AllJobStatuses))
 	for _, st := range AllJobStatuses {
-		it, err := txn.Get(tableJobs, indexStatus, string(st))
-		if err != nil {
-			continue
-		}
-		n := 0
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			n++
-		}
-		out[st] = n
+		out[st] = 0
+	}
+	it, err := s.db.Txn(false).Get(tableJobs, indexID)
+	if err != nil {
+		return out
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		out[raw.(*Job).Status]++
 	}
 	return out
+}
+
+func allActive(statuses []JobStatus) bool {
+	for _, st := range statuses {
+		if st.Terminal() {
+			return false
+		}
+	}
+	return true
 }
 
 // WatchJob returns the job with id and a channel closed when it next changes.

@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,7 +23,6 @@ import (
 // benchNode starts a node for a benchmark: quiet logs, room for many jobs.
 func benchNode(b *testing.B, mutate func(*Config)) *Node {
 	b.Helper()
-	TuneGC()
 	cfg := TestConfig(b, b.TempDir())
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
 	cfg.MaxJobs = 1 << 20
@@ -202,43 +199,6 @@ func benchEndToEnd(b *testing.B, jobsDir string) {
 	b.ReportMetric(rate/raw, "ratio")
 }
 
-// BenchmarkRSSWithFinishedJobs records 10,000 finished jobs and reports the
-// process's resident memory with them stored (the node, its state and the
-// benchmark's own client, in one process).
-func BenchmarkRSSWithFinishedJobs(b *testing.B) {
-	const jobs = 10000
-	for i := 0; i < b.N; i++ {
-		n := benchNode(b, nil)
-		c := client(b, n)
-		register(b, c)
-		body, _ := json.Marshal(shellJob("true"))
-		url := "http://" + n.HTTPAddr() + "/api/v3/jobs"
-		hc := benchClient(16)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := 0; w < 16; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for next.Add(1) <= jobs {
-					postJob(hc, url, body)
-				}
-			}()
-		}
-		wg.Wait()
-		waitFor(b, 10*time.Minute, "10,000 jobs to finish", func() bool {
-			counts := n.State().JobCounts()
-			return counts["SUCCEEDED"]+counts["FAILED"] >= jobs
-		})
-		hc.CloseIdleConnections()
-		b.ReportMetric(float64(rssBytes())/(1<<20), "rss-MB")
-		_, total := n.State().Jobs(fsm.JobFilter{}, 0, 1)
-		if total != jobs {
-			b.Fatalf("%d jobs stored", total)
-		}
-	}
-}
-
 // registerTrue registers a cluster and a command that runs /bin/true.
 func registerTrue(b *testing.B, c *api.Client) {
 	b.Helper()
@@ -257,19 +217,4 @@ func trueJob() *api.JobRequest {
 	return &api.JobRequest{Name: "true", User: "bench",
 		ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}},
 		CommandCriteria:  []string{"type:true"}}
-}
-
-// rssBytes reads the process's resident set size.
-func rssBytes() int64 {
-	buf, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(buf), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return -1
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -164,17 +163,4 @@ func (c *Config) Validate() error {
 		c.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Info})
 	}
 	return errors.Join(errs...)
-}
-
-// GCPercent is the garbage collector target a node runs with unless GOGC
-// is set: the state is many small long-lived objects and the write path
-// allocates briskly, so collecting at 200% growth instead of 100% buys
-// about a quarter more submissions per second for a few MB more memory.
-const GCPercent = 200
-
-// TuneGC applies GCPercent unless the environment chose a GOGC.
-func TuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(GCPercent)
-	}
 }

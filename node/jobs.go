@@ -210,7 +210,7 @@ func (n *Node) takeCharge() {
 
 func (n *Node) reconcileJobs(recover bool) {
 	state := n.State()
-	active := state.JobsOnNode(n.id, fsm.ActiveJobStatuses...)
+	active := state.ActiveJobsOnNode(n.id)
 	held := make(map[string]int, len(active))
 	for _, j := range active {
 		held[j.ID] = j.Memory

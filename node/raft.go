@@ -28,11 +28,11 @@ func (n *Node) raftConfig() *raft.Config {
 	conf.Logger = n.config.Logger.Named("raft")
 	conf.BatchApplyCh = true
 	conf.MaxAppendEntries = 1024
-	// Snapshots cost a full state walk; with job records as the bulk of
-	// the log, snapshotting every 16k entries keeps restarts quick without
-	// snapshotting under every burst.
-	conf.SnapshotThreshold = 16384
-	conf.TrailingLogs = 16384
+	// A snapshot every 4096 entries and as many kept behind it bound the
+	// log, and so the memory-mapped bolt file, to a few MB; a follower
+	// further behind gets a snapshot, which for genie's state is small.
+	conf.SnapshotThreshold = 4096
+	conf.TrailingLogs = 4096
 	conf.ShutdownOnRemove = false
 	return conf
 }

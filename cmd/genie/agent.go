@@ -143,7 +143,6 @@ func (c *AgentCommand) Run(args []string) int {
 		}
 	}
 
-	node.TuneGC()
 	n, err := node.New(cfg)
 	if err != nil {
 		c.UI.Error(fmt.Sprintf("cannot start: %v", err))

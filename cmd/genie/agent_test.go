@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -127,9 +129,10 @@ func buildGenie(t testing.TB) string {
 }
 
 // startAgent runs the binary as a node and waits until it serves.
-func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string) *exec.Cmd {
+func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string, extra ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "agent", "-dev", "-data-dir", dataDir, "-http-addr", httpAddr, "-raft-addr", raftAddr)
+	args := append([]string{"agent", "-dev", "-data-dir", dataDir, "-http-addr", httpAddr, "-raft-addr", raftAddr}, extra...)
+	cmd := exec.Command(bin, args...)
 	log, err := os.Create(filepath.Join(dataDir, fmt.Sprintf("agent-%d.log", time.Now().UnixNano())))
 	if err != nil {
 		t.Fatal(err)
@@ -211,4 +214,60 @@ func isZombieProcess(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+// BenchmarkNodeRSSWithFinishedJobs runs the genie binary as a node, has it
+// run 10,000 jobs to SUCCEEDED, and reports the node process's resident
+// memory with them stored: all of it (VmRSS) and the part that is the
+// process's own memory rather than mapped files (RssAnon; the raft log's
+// bolt file is memory-mapped and its touched pages count in VmRSS).
+func BenchmarkNodeRSSWithFinishedJobs(b *testing.B) {
+	const jobs = 10000
+	bin := buildGenie(b)
+	for i := 0; i < b.N; i++ {
+		dataDir := b.TempDir()
+		httpAddr := freeAddr(b)
+		agent := startAgent(b, bin, dataDir, httpAddr, freeAddr(b), "-max-jobs", "100000", "-max-memory", "100000000")
+		c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
+		ctx := context.Background()
+		req := &api.JobRequest{Name: "true", User: "bench",
+			ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}},
+			CommandCriteria:  []string{"type:exec"}, CommandArguments: []string{"true"}}
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		for w := 0; w < 16; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= jobs {
+					if _, err := c.Jobs().Submit(ctx, req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		waitUntil(b, 10*time.Minute, "10,000 jobs to finish", func() bool {
+			_, page, err := c.Jobs().List(ctx, &api.JobQuery{Status: []api.JobStatus{api.JobStatusSucceeded}, Size: 1})
+			return err == nil && page.TotalElements >= jobs
+		})
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", agent.Process.Pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(statusKB(status, "VmRSS")/1024, "rss-MB")
+		b.ReportMetric(statusKB(status, "RssAnon")/1024, "anon-MB")
+	}
+}
+
+func statusKB(status []byte, field string) float64 {
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), "kB"), &kb)
+			return kb
+		}
+	}
+	return -1
 }
