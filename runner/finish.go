@@ -112,7 +112,7 @@ func (r *Runner) archive(j *job) {
 }
 
 func (r *Runner) recordArchive(j *job, req fsm.JobArchiveRequest) {
-	err := r.report(j, "archived", func(ctx context.Context) error { return r.rep.Archived(ctx, req) })
+	err := r.reportUntilDone(j, "archived", func(ctx context.Context) error { return r.rep.Archived(ctx, req) })
 	if err != nil && !r.isClosed() {
 		j.log.Error("recording the archive failed", "status", req.ArchiveStatus, "error", err)
 	}

@@ -255,7 +255,7 @@ func (r *Runner) end(j *job, o outcome) {
 		if r.archiving(j) {
 			req.ArchiveStatus = fsm.ArchivePending
 		}
-		err := r.report(j, "end", func(ctx context.Context) error { return r.rep.Transition(ctx, req) })
+		err := r.reportUntilDone(j, "end", func(ctx context.Context) error { return r.rep.Transition(ctx, req) })
 		switch {
 		case err == nil:
 			j.log.Debug("job ended", "status", o.status, "msg", o.msg)

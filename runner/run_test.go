@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,5 +299,26 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: got %v", name, err)
 		}
+	}
+}
+
+// TestEndIsRecordedOnceTheLogTakesWritesAgain keeps the job's end from
+// being recorded for longer than ReportRetry (as while the cluster has no
+// leader): the runner keeps trying, and the job does not stay RUNNING.
+func TestEndIsRecordedOnceTheLogTakesWritesAgain(t *testing.T) {
+	e := newTestEnv(t)
+	e.conf.ReportRetry = 200 * time.Millisecond
+	var refusals atomic.Int32
+	e.rep.block = func(ctx context.Context, req fsm.JobTransitionRequest) error {
+		if req.To.Terminal() && refusals.Add(1) <= 5 {
+			return errors.New("no leader")
+		}
+		return nil
+	}
+	r := e.runner()
+	r.Start(e.spec("unrecorded", "/bin/true"))
+	waitJob(t, e.rep, "unrecorded", fsm.JobSucceeded)
+	if n := refusals.Load(); n <= 5 {
+		t.Fatalf("end recorded after %d refusals", n)
 	}
 }
