@@ -46,3 +46,28 @@ func (a *Agent) Health(ctx context.Context) error {
 func (a *Agent) Members(ctx context.Context) ([]Member, error) {
 	return getList[Member](ctx, a.c, "/v1/agent/members", nil)
 }
+
+// AgentSelf describes the answering node and its progress through the raft
+// log.
+type AgentSelf struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Address      string `json:"address"`
+	RaftAddress  string `json:"raftAddress"`
+	RaftState    string `json:"raftState"`
+	Term         uint64 `json:"term"`
+	CommitIndex  uint64 `json:"commitIndex"`
+	AppliedIndex uint64 `json:"appliedIndex"`
+	LastIndex    uint64 `json:"lastIndex"`
+	Leader       string `json:"leader"`
+	LeaderID     string `json:"leaderId"`
+}
+
+// Self describes the node answering.
+func (a *Agent) Self(ctx context.Context) (*AgentSelf, error) {
+	var out AgentSelf
+	if err := a.c.get(ctx, "/v1/agent/self", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

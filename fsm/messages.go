@@ -127,3 +127,13 @@ func Encode(t MessageType, msg interface{}) ([]byte, error) {
 func Decode(buf []byte, out interface{}) error {
 	return codec.NewDecoderBytes(buf, msgpackHandle).Decode(out)
 }
+
+// Marshal encodes v as msgpack with the handle log entries use, for
+// node-to-node messages that carry state machine types.
+func Marshal(v interface{}) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := codec.NewEncoder(&buf, msgpackHandle).Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -13,13 +13,29 @@ import (
 )
 
 // Apply commits one log entry through raft and returns the state machine's
-// answer. It returns once the entry is committed and applied here, so a
-// caller that gets no error may acknowledge the write as durable.
+// answer. On a follower the entry goes to the leader. It returns once the
+// entry is committed and applied here, so a caller that gets no error may
+// acknowledge the write as durable and read it back from this node.
 func (n *Node) Apply(ctx context.Context, t fsm.MessageType, msg interface{}) (*fsm.ApplyResult, error) {
 	buf, err := fsm.Encode(t, msg)
 	if err != nil {
 		return nil, err
 	}
+	return n.applyEntry(ctx, buf)
+}
+
+// ApplyEntry commits an encoded entry sent by another node; only the leader
+// takes them.
+func (n *Node) ApplyEntry(ctx context.Context, buf []byte) (*fsm.ApplyResult, error) {
+	if n.raft.State() != raft.Leader {
+		return nil, &transport.UnavailableError{Reason: "not the raft leader", RetryAfter: 100 * time.Millisecond}
+	}
+	return n.applyLocal(ctx, buf)
+}
+
+// applyLocal commits an encoded entry through this node's raft, which must
+// lead.
+func (n *Node) applyLocal(ctx context.Context, buf []byte) (*fsm.ApplyResult, error) {
 	timeout := n.config.ApplyTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		if d := time.Until(dl); d < timeout {

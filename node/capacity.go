@@ -9,13 +9,16 @@ type capacity struct {
 	maxJobs   int
 	maxMemory int
 
+	// changed is told after every change, to gossip the new load.
+	changed func()
+
 	mu       sync.Mutex
 	reserved map[string]int // job id → memory MB
 	memory   int
 }
 
-func newCapacity(maxJobs, maxMemory int) *capacity {
-	return &capacity{maxJobs: maxJobs, maxMemory: maxMemory, reserved: make(map[string]int)}
+func newCapacity(maxJobs, maxMemory int, changed func()) *capacity {
+	return &capacity{maxJobs: maxJobs, maxMemory: maxMemory, reserved: make(map[string]int), changed: changed}
 }
 
 // reserve takes a slot and memory for job id; false when they are not free.
@@ -30,6 +33,7 @@ func (c *capacity) reserve(id string, memory int) bool {
 	}
 	c.reserved[id] = memory
 	c.memory += memory
+	c.changed()
 	return true
 }
 
@@ -40,6 +44,7 @@ func (c *capacity) release(id string) {
 	if m, ok := c.reserved[id]; ok {
 		delete(c.reserved, id)
 		c.memory -= m
+		c.changed()
 	}
 }
 
@@ -53,6 +58,7 @@ func (c *capacity) reset(jobs map[string]int) {
 		c.reserved[id] = m
 		c.memory += m
 	}
+	c.changed()
 }
 
 // usage returns the slots and memory in use.

@@ -30,6 +30,26 @@ type Config struct {
 	// RaftAddr is the host:port of the raft transport.
 	RaftAddr string
 
+	// GossipAddr is the host:port memberlist binds (TCP and UDP).
+	GossipAddr string
+	// GossipPreset tunes failure detection: "lan" (memberlist's LAN
+	// defaults) or "local" (faster, for nodes on one host, as in tests).
+	GossipPreset string
+	// Join lists gossip addresses of existing members; the node retries
+	// them until one answers or JoinTimeout passes.
+	Join        []string
+	JoinTimeout time.Duration
+	// Zone is the failure domain the node is in; voters are spread over
+	// zones when nodes name them.
+	Zone string
+
+	// DeadServerGrace is how long a node may stay dead in gossip before
+	// the leader removes it from the raft configuration.
+	DeadServerGrace time.Duration
+	// LeaderHold is how long a write waits for a leader before it is
+	// answered 503.
+	LeaderHold time.Duration
+
 	// BootstrapExpect is the number of servers to wait for before
 	// bootstrapping the raft group; 1 bootstraps a single node at once.
 	BootstrapExpect int
@@ -87,6 +107,11 @@ func DefaultConfig() *Config {
 		DataDir:          "data",
 		HTTPAddr:         "127.0.0.1:8080",
 		RaftAddr:         "127.0.0.1:8300",
+		GossipAddr:       "127.0.0.1:8301",
+		GossipPreset:     "lan",
+		JoinTimeout:      5 * time.Minute,
+		DeadServerGrace:  2 * time.Minute,
+		LeaderHold:       5 * time.Second,
 		BootstrapExpect:  1,
 		MaxJobs:          64,
 		MaxMemory:        30720,
@@ -112,13 +137,27 @@ func (c *Config) Validate() error {
 	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
 	}
-	for name, addr := range map[string]string{"HTTPAddr": c.HTTPAddr, "RaftAddr": c.RaftAddr} {
+	for name, addr := range map[string]string{"HTTPAddr": c.HTTPAddr, "RaftAddr": c.RaftAddr, "GossipAddr": c.GossipAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port: %w", name, addr, err))
 		}
 	}
 	if c.BootstrapExpect < 0 {
 		errs = append(errs, errors.New("BootstrapExpect: must not be negative"))
+	}
+	switch c.GossipPreset {
+	case "lan", "local":
+	default:
+		errs = append(errs, fmt.Errorf("GossipPreset: %q is not lan or local", c.GossipPreset))
+	}
+	if c.JoinTimeout <= 0 {
+		errs = append(errs, errors.New("JoinTimeout: must be positive"))
+	}
+	if c.DeadServerGrace <= 0 {
+		errs = append(errs, errors.New("DeadServerGrace: must be positive"))
+	}
+	if c.LeaderHold <= 0 {
+		errs = append(errs, errors.New("LeaderHold: must be positive"))
 	}
 	if c.MaxJobs < 1 {
 		errs = append(errs, errors.New("MaxJobs: must be at least 1"))

@@ -14,19 +14,36 @@ import (
 	"github.com/genie-cluster/genie/transport"
 )
 
-// SubmitJob records a job and assigns it to this node: resolve → size →
-// reserve → commit. The job is committed ACCEPTED (or INVALID when it can
-// never run) before this returns; the runner picks it up from the log.
+// SubmitJob places a client's job: on this node, unless a peer is clearly
+// less loaded, in which case the peer records it (one hop at most). The job
+// is committed ACCEPTED (or INVALID when it can never run) before this
+// returns; the chosen node's runner picks it up from the log.
 func (n *Node) SubmitJob(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
+	if err := n.checkReady(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res, err := n.placeJob(ctx, sub)
+	n.metrics.observeSubmit(start, err)
+	return res, err
+}
+
+// SubmitHere records a job a peer forwarded, to run on this node.
+func (n *Node) SubmitHere(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
+	if err := n.checkReady(); err != nil {
+		return nil, err
+	}
+	n.metrics.forwardsReceived.Inc()
+	return n.submitJob(ctx, sub)
+}
+
+func (n *Node) checkReady() error {
 	select {
 	case <-n.ready:
 	default:
-		return nil, &transport.UnavailableError{Reason: "node is starting", RetryAfter: time.Second}
+		return &transport.UnavailableError{Reason: "node is starting", RetryAfter: time.Second}
 	}
-	start := time.Now()
-	res, err := n.submitJob(ctx, sub)
-	n.metrics.observeSubmit(start, err)
-	return res, err
+	return nil
 }
 
 func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
@@ -77,9 +94,9 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		job.Applications = append(job.Applications, a.ID)
 	}
 
-	if job.Memory > n.config.MaxMemory {
+	if largest := n.largestNodeMemory(); job.Memory > largest {
 		job.Status = fsm.JobInvalid
-		job.StatusMsg = fmt.Sprintf("%s (%d MB requested, at most %d MB)", fsm.MsgTooMuchMemory, job.Memory, n.config.MaxMemory)
+		job.StatusMsg = fmt.Sprintf("%s (%d MB requested, at most %d MB)", fsm.MsgTooMuchMemory, job.Memory, largest)
 		job.ArchiveStatus = fsm.ArchiveNoFiles
 		return n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
 	}

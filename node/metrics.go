@@ -3,7 +3,6 @@ package node
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -19,8 +18,10 @@ import (
 // several nodes can live in one test process.
 type metrics struct {
 	registry      *prometheus.Registry
-	submitLatency *prometheus.HistogramVec
-	jobsFinished  *prometheus.CounterVec
+	submitLatency    *prometheus.HistogramVec
+	jobsFinished     *prometheus.CounterVec
+	forwardsSent     prometheus.Counter
+	forwardsReceived prometheus.Counter
 }
 
 func newMetrics(n *Node) *metrics {
@@ -38,6 +39,14 @@ func newMetrics(n *Node) *metrics {
 			Help:      "Jobs that reached a terminal status since this node started, by status.",
 		}, []string{"status"}),
 	}
+	m.forwardsSent = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "forwards_sent_total",
+		Help: "Job submissions this node sent to a less loaded peer.",
+	})
+	m.forwardsReceived = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "forwards_received_total",
+		Help: "Job submissions peers sent this node to run.",
+	})
 	// Every series exists from the start, so dashboards see zeros, not gaps.
 	for _, result := range []string{"accepted", "rejected", "unavailable"} {
 		m.submitLatency.WithLabelValues(result)
@@ -50,6 +59,8 @@ func newMetrics(n *Node) *metrics {
 	m.registry.MustRegister(
 		m.submitLatency,
 		m.jobsFinished,
+		m.forwardsSent,
+		m.forwardsReceived,
 		&stateCollector{n: n},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -103,10 +114,12 @@ var (
 		[]string{"kind"}, nil)
 	descRaftPeers = prometheus.NewDesc("genie_raft_peers", "Servers in the raft configuration.",
 		nil, nil)
+	descMembers = prometheus.NewDesc("genie_gossip_members", "Nodes in the gossip ring, by status.",
+		[]string{"status"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descJobs, descRunning, descSlots, descMemory, descRaftState, descRaftIndex, descRaftPeers} {
+	for _, d := range []*prometheus.Desc{descJobs, descRunning, descSlots, descMemory, descRaftState, descRaftIndex, descRaftPeers, descMembers} {
 		ch <- d
 	}
 }
@@ -126,6 +139,15 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSlots, prometheus.GaugeValue, float64(n.config.MaxJobs), "max")
 	ch <- prometheus.MustNewConstMetric(descMemory, prometheus.GaugeValue, float64(mem), "used")
 	ch <- prometheus.MustNewConstMetric(descMemory, prometheus.GaugeValue, float64(n.config.MaxMemory), "max")
+	if n.members != nil {
+		counts := map[string]int{"alive": 0, "suspect": 0, "dead": 0, "left": 0}
+		for _, m := range n.members.list() {
+			counts[m.Status]++
+		}
+		for status, c := range counts {
+			ch <- prometheus.MustNewConstMetric(descMembers, prometheus.GaugeValue, float64(c), status)
+		}
+	}
 	if n.raft == nil {
 		return
 	}
@@ -140,9 +162,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRaftIndex, prometheus.GaugeValue, float64(n.raft.CommitIndex()), "commit")
 	ch <- prometheus.MustNewConstMetric(descRaftIndex, prometheus.GaugeValue, float64(n.raft.AppliedIndex()), "applied")
 	ch <- prometheus.MustNewConstMetric(descRaftIndex, prometheus.GaugeValue, float64(n.raft.LastIndex()), "last")
-	if stats := n.raft.Stats(); stats != nil {
-		if peers, err := strconv.Atoi(stats["num_peers"]); err == nil {
-			ch <- prometheus.MustNewConstMetric(descRaftPeers, prometheus.GaugeValue, float64(peers+1))
-		}
+	if f := n.raft.GetConfiguration(); f.Error() == nil {
+		ch <- prometheus.MustNewConstMetric(descRaftPeers, prometheus.GaugeValue, float64(len(f.Configuration().Servers)))
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/memberlist"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
@@ -39,6 +40,18 @@ type Node struct {
 	raft          *raft.Raft
 	raftStore     *raftboltdb.BoltStore
 	raftTransport *raft.NetworkTransport
+
+	gossip      *memberlist.Memberlist
+	members     *members
+	announceCh  chan struct{}
+	leaderCh    chan bool
+	reconcileCh chan struct{}
+	bootstrapCh chan struct{}
+	chooser     *balance.PeerChooser
+	internal    *http.Client
+	// draining: the node takes no new jobs (it is leaving).
+	draining     atomic.Bool
+	bootstrapped atomic.Bool
 
 	runner   *runner.Runner
 	archive  archive.Store
@@ -72,14 +85,21 @@ func New(cfg *Config) (*Node, error) {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	n := &Node{
-		config:     cfg,
-		logger:     cfg.Logger.Named("node"),
-		capacity:   newCapacity(cfg.MaxJobs, cfg.MaxMemory),
-		queue:      newJobQueue(),
-		selector:   balance.NewClusterSelector(cfg.ClusterSelector),
-		ready:      make(chan struct{}),
-		shutdownCh: make(chan struct{}),
+		config:      cfg,
+		logger:      cfg.Logger.Named("node"),
+		queue:       newJobQueue(),
+		selector:    balance.NewClusterSelector(cfg.ClusterSelector),
+		announceCh:  make(chan struct{}, 1),
+		leaderCh:    make(chan bool, 16),
+		reconcileCh: make(chan struct{}, 1),
+		bootstrapCh: make(chan struct{}, 1),
+		chooser:     balance.NewPeerChooser(0),
+		internal:    newInternalClient(),
+		ready:       make(chan struct{}),
+		shutdownCh:  make(chan struct{}),
 	}
+	n.capacity = newCapacity(cfg.MaxJobs, cfg.MaxMemory, n.announce)
+	n.members = newMembers(n.membersChanged)
 	if err := n.setup(); err != nil {
 		n.Shutdown()
 		return nil, err
@@ -118,10 +138,20 @@ func (n *Node) setup() error {
 	if err := n.setupHTTP(); err != nil {
 		return err
 	}
-	n.wg.Add(2)
+	if err := n.setupGossip(); err != nil {
+		return err
+	}
+	n.wg.Add(5)
 	go n.takeCharge()
+	go n.bootstrapLoop()
 	go n.dispatchLoop()
-	n.logger.Info("node started", "id", n.id, "http", n.httpAddr, "raft", n.raftTransport.LocalAddr(), "data_dir", n.config.DataDir)
+	go n.announceLoop()
+	go n.monitorLeadership()
+	if len(n.config.Join) > 0 {
+		n.wg.Add(1)
+		go n.joinLoop(n.config.Join)
+	}
+	n.logger.Info("node started", "id", n.id, "http", n.httpAddr, "raft", n.raftTransport.LocalAddr(), "gossip", n.config.GossipAddr, "data_dir", n.config.DataDir)
 	return nil
 }
 
@@ -200,6 +230,19 @@ func (n *Node) State() *fsm.State { return n.fsm.State() }
 // Ready is closed when the node has caught up and taken charge of its jobs.
 func (n *Node) Ready() <-chan struct{} { return n.ready }
 
+// membersChanged runs on every gossip event: the raft group may bootstrap
+// or need reconciling.
+func (n *Node) membersChanged() {
+	select {
+	case n.reconcileCh <- struct{}{}:
+	default:
+	}
+	select {
+	case n.bootstrapCh <- struct{}{}:
+	default:
+	}
+}
+
 // Shutdown stops the node. Jobs it runs keep running: the next start on the
 // same data dir re-attaches to them.
 func (n *Node) Shutdown() error {
@@ -216,6 +259,9 @@ func (n *Node) Shutdown() error {
 		}
 		if n.runner != nil {
 			n.runner.Close()
+		}
+		if n.gossip != nil {
+			n.gossip.Shutdown()
 		}
 		if n.raft != nil {
 			if e := n.raft.Shutdown().Error(); e != nil {

@@ -34,6 +34,7 @@ func (n *Node) raftConfig() *raft.Config {
 	conf.SnapshotThreshold = 4096
 	conf.TrailingLogs = 4096
 	conf.ShutdownOnRemove = false
+	conf.NotifyCh = n.leaderCh
 	return conf
 }
 

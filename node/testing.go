@@ -1,6 +1,7 @@
 package node
 
 import (
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,8 @@ func TestConfig(t testing.TB, dataDir string) *Config {
 	cfg.DataDir = dataDir
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.RaftAddr = "127.0.0.1:0"
+	cfg.GossipAddr = freeLoopbackAddr(t)
+	cfg.GossipPreset = "local"
 	cfg.BootstrapExpect = 1
 	cfg.KillGrace = 2 * time.Second
 	cfg.Logger = TestLogger(t)
@@ -80,4 +83,25 @@ func (w *testWriter) close() {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
+}
+
+// freeLoopbackAddr returns a loopback host:port free for both TCP and UDP
+// now (memberlist binds both on one port, so port 0 cannot be used).
+func freeLoopbackAddr(t testing.TB) string {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		tcp, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		addr := tcp.Addr().String()
+		udp, err := net.ListenPacket("udp", addr)
+		tcp.Close()
+		if err == nil {
+			udp.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free loopback port for TCP and UDP")
+	return ""
 }

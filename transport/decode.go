@@ -85,3 +85,5 @@ func fieldOf(err error) string {
 	}
 	return ""
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

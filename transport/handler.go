@@ -88,6 +88,7 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("GET /v1/status/leader", h.leader)
 	h.mux.Handle("GET /v1/metrics", h.backend.Metrics())
 	h.operatorRoutes()
+	h.internalRoutes()
 }
 
 // ServeHTTP bounds request bodies, turns a panic into a 500 with a JSON

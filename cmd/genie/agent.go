@@ -66,6 +66,18 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node id, raft data, job directories and the local archive")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "host:port for the REST API")
 	fs.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "host:port for raft traffic between nodes")
+	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "host:port for gossip (TCP and UDP)")
+	fs.Func("join", "gossip address(es) of existing members, comma-separated; retried until one answers", func(v string) error {
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				cfg.Join = append(cfg.Join, a)
+			}
+		}
+		return nil
+	})
+	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", cfg.JoinTimeout, "how long to keep retrying -join")
+	fs.StringVar(&cfg.Zone, "zone", cfg.Zone, "failure domain of this node; raft voters are spread over zones")
+	fs.DurationVar(&cfg.DeadServerGrace, "dead-server-grace", cfg.DeadServerGrace, "how long a dead node keeps its raft seat before the leader removes it")
 	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "name of this node")
 	fs.BoolVar(&cfg.Dev, "dev", false, "run a self-contained development node with a demo cluster and commands")
 	fs.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", cfg.BootstrapExpect, "number of nodes to wait for before bootstrapping raft (1: bootstrap alone)")

@@ -1,0 +1,166 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/transport"
+)
+
+// newInternalClient is the HTTP client for node-to-node calls: short
+// connection set-up, keep-alive pools sized for forwarded bursts.
+func newInternalClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			DialContext:         (&netDialer).DialContext,
+		},
+	}
+}
+
+// applyEntry commits an entry here when this node leads, or on the leader
+// otherwise. With no leader it keeps trying for LeaderHold, then answers
+// that the cluster is unavailable.
+func (n *Node) applyEntry(ctx context.Context, buf []byte) (*fsm.ApplyResult, error) {
+	deadline := time.Now().Add(n.config.LeaderHold)
+	backoff := 20 * time.Millisecond
+	var lastErr error
+	for {
+		var res *fsm.ApplyResult
+		var err error
+		if n.raft.State() == raft.Leader {
+			res, err = n.applyLocal(ctx, buf)
+		} else if addr := n.leaderAPI(); addr != "" {
+			res, err = n.forwardApply(ctx, addr, buf)
+		} else {
+			err = &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
+		}
+		if !retryable(err) {
+			return res, err
+		}
+		lastErr = err
+		if time.Now().Add(backoff).After(deadline) {
+			return nil, &transport.UnavailableError{
+				Reason:     fmt.Sprintf("no raft leader took the write within %s: %v", n.config.LeaderHold, lastErr),
+				RetryAfter: time.Second,
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-n.shutdownCh:
+			return nil, errShuttingDown
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// retryable reports whether a write failed for want of a leader (it may
+// succeed on the next one) rather than being refused.
+func retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var unavailable *transport.UnavailableError
+	var netErr interface{ Timeout() bool }
+	return errors.As(err, &unavailable) || errors.As(err, &netErr) || errors.Is(err, errLeaderUnreachable)
+}
+
+var errLeaderUnreachable = errors.New("leader unreachable")
+
+// forwardApply sends the entry to the leader and waits until this node has
+// applied it too, so the client can read its write back here.
+func (n *Node) forwardApply(ctx context.Context, addr string, buf []byte) (*fsm.ApplyResult, error) {
+	resp, err := transport.CallInternal(ctx, n.internal, addr, transport.InternalApplyPath, n.config.NodeName, buf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errLeaderUnreachable, err)
+	}
+	res, err := resp.Result()
+	if err != nil {
+		return nil, err
+	}
+	n.waitApplied(ctx, res.Index)
+	return res, nil
+}
+
+// waitApplied waits, briefly, until this replica has applied index.
+func (n *Node) waitApplied(ctx context.Context, index uint64) {
+	deadline := time.Now().Add(n.config.ApplyTimeout)
+	for n.raft.AppliedIndex() < index && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.shutdownCh:
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// leaderAPI is the API address of the raft leader, from gossip.
+func (n *Node) leaderAPI() string {
+	_, id := n.raft.LeaderWithID()
+	if id == "" {
+		return ""
+	}
+	if string(id) == n.id {
+		return n.httpAddr
+	}
+	m, ok := n.members.get(string(id))
+	if !ok {
+		return ""
+	}
+	return m.Meta.API
+}
+
+// Self describes this node and its progress through the log.
+func (n *Node) Self() api.AgentSelf {
+	addr, id := n.raft.LeaderWithID()
+	stats := n.raft.Stats()
+	var term uint64
+	fmt.Sscan(stats["term"], &term)
+	return api.AgentSelf{
+		ID: n.id, Name: n.config.NodeName, Address: n.httpAddr,
+		RaftAddress: string(n.raftTransport.LocalAddr()), RaftState: n.raft.State().String(),
+		Term: term, CommitIndex: n.raft.CommitIndex(), AppliedIndex: n.raft.AppliedIndex(),
+		LastIndex: n.raft.LastIndex(), Leader: string(addr), LeaderID: string(id),
+	}
+}
+
+// peerSelf asks the node at addr to describe itself.
+func (n *Node) peerSelf(ctx context.Context, addr string) (*api.AgentSelf, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v1/agent/self", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := n.internal.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answered %d", addr, resp.StatusCode)
+	}
+	var out api.AgentSelf
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+var netDialer = net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
