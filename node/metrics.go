@@ -17,7 +17,7 @@ import (
 // metrics is the node's Prometheus registry. Each node has its own, so
 // several nodes can live in one test process.
 type metrics struct {
-	registry      *prometheus.Registry
+	registry         *prometheus.Registry
 	submitLatency    *prometheus.HistogramVec
 	jobsFinished     *prometheus.CounterVec
 	forwardsSent     prometheus.Counter

@@ -243,6 +243,16 @@ func (n *Node) membersChanged() {
 	}
 }
 
+// running reports whether the node has not been shut down.
+func (n *Node) running() bool {
+	select {
+	case <-n.shutdownCh:
+		return false
+	default:
+		return true
+	}
+}
+
 // Shutdown stops the node. Jobs it runs keep running: the next start on the
 // same data dir re-attaches to them.
 func (n *Node) Shutdown() error {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -104,4 +105,81 @@ func freeLoopbackAddr(t testing.TB) string {
 	}
 	t.Fatal("no free loopback port for TCP and UDP")
 	return ""
+}
+
+// TestCluster is a set of real nodes on loopback ports that bootstrapped
+// one raft group through gossip.
+type TestCluster struct {
+	t     testing.TB
+	Nodes []*Node
+	cfgs  []*Config
+}
+
+// MakeCluster starts n nodes with -bootstrap-expect n, each joining the
+// first through gossip, and waits until they share a leader and are ready,
+// like raft's MakeCluster. mutate, when given, changes each node's
+// configuration (i is the node's index).
+func MakeCluster(t testing.TB, n int, mutate func(i int, cfg *Config)) *TestCluster {
+	t.Helper()
+	c := &TestCluster{t: t}
+	var first string
+	for i := 0; i < n; i++ {
+		cfg := TestConfig(t, t.TempDir())
+		cfg.NodeName = fmt.Sprintf("node%d", i)
+		cfg.BootstrapExpect = n
+		if i == 0 {
+			first = cfg.GossipAddr
+		} else {
+			cfg.Join = []string{first}
+		}
+		if mutate != nil {
+			mutate(i, cfg)
+		}
+		node, err := New(cfg)
+		if err != nil {
+			t.Fatalf("start node %d: %v", i, err)
+		}
+		t.Cleanup(func() { node.Shutdown() })
+		c.Nodes = append(c.Nodes, node)
+		c.cfgs = append(c.cfgs, cfg)
+	}
+	for _, node := range c.Nodes {
+		select {
+		case <-node.Ready():
+		case <-time.After(60 * time.Second):
+			t.Fatalf("node %s not ready after 60s", node.Name())
+		}
+	}
+	c.WaitForLeader()
+	return c
+}
+
+// Config returns the configuration node i was started with.
+func (c *TestCluster) Config(i int) *Config { return c.cfgs[i] }
+
+// Leader waits for a leader among the running nodes and returns it.
+func (c *TestCluster) WaitForLeader() *Node {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, n := range c.Nodes {
+			if n.running() && n.IsLeader() {
+				return n
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatal("no leader after 30s")
+	return nil
+}
+
+// Followers returns the running nodes that do not lead.
+func (c *TestCluster) Followers() []*Node {
+	var out []*Node
+	for _, n := range c.Nodes {
+		if n.running() && !n.IsLeader() {
+			out = append(out, n)
+		}
+	}
+	return out
 }
