@@ -20,6 +20,10 @@ type Peer struct {
 	MaxMemory   int // MB
 	Draining    bool
 	Local       bool // the choosing node itself
+	// Accepted counts the forwarded submissions the peer had taken when it
+	// reported RunningJobs; forwards it answered with a higher sequence
+	// number are not in that load yet.
+	Accepted uint64
 }
 
 // PeerChooser picks the node a submission runs on. It is safe for concurrent
@@ -34,18 +38,26 @@ type Peer struct {
 // Gossip lags by up to a second, so during a burst every node would look as
 // idle as it did when the burst began. The chooser therefore remembers its
 // own recent forwards (see Forwarded) and adds them to a peer's reported
-// job count until they are older than the window. Only counts are tracked,
-// not memory: Forwarded does not know a job's size, and the slot count is
-// what load is measured in. A forward may be counted twice for the part of
-// the window after gossip has caught up; that only makes the chooser keep
-// work local a little more eagerly, never overfill a peer.
+// job count until the peer's report includes them (its Accepted count has
+// reached the forward's sequence number) or, failing that, they are older
+// than the window. Counting a forward twice would keep work local during a
+// burst, counting it never would pile the burst on one peer. Only counts are
+// tracked, not memory: Forwarded does not know a job's size, and the slot
+// count is what load is measured in.
 type PeerChooser struct {
 	window time.Duration
 	now    func() time.Time
 
 	mu       sync.Mutex
 	rng      *rand.Rand
-	forwards map[string][]time.Time // per peer, oldest first
+	forwards map[string][]forward // per peer, oldest first
+}
+
+// forward is one submission sent to a peer: when, and the sequence number
+// the peer answered with (0 when unknown).
+type forward struct {
+	at  time.Time
+	seq uint64
 }
 
 // NewPeerChooser returns a chooser. window is how long a forward to a peer
@@ -63,18 +75,30 @@ func newPeerChooser(window time.Duration, rng *rand.Rand, now func() time.Time) 
 		window:   window,
 		now:      now,
 		rng:      rng,
-		forwards: make(map[string][]time.Time),
+		forwards: make(map[string][]forward),
 	}
 }
 
-// Forwarded records that a job was just sent to peer id, so that a burst
-// does not all land on one peer before gossip reports its new load.
-func (c *PeerChooser) Forwarded(id string) {
+// Forwarded records that a job was just sent to peer id, which numbered it
+// seq among the forwarded submissions it took (0 when unknown), so that a
+// burst does not all land on one peer before gossip reports its new load.
+func (c *PeerChooser) Forwarded(id string, seq uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	c.prune(now)
-	c.forwards[id] = append(c.forwards[id], now)
+	c.forwards[id] = append(c.forwards[id], forward{at: now, seq: seq})
+}
+
+// pending counts the forwards to p its reported load does not include yet.
+func (c *PeerChooser) pending(p *Peer) int {
+	n := 0
+	for _, f := range c.forwards[p.ID] {
+		if f.seq == 0 || f.seq > p.Accepted {
+			n++
+		}
+	}
+	return n
 }
 
 // Choose returns the ID of the node that should run a job needing memory MB,
@@ -114,7 +138,7 @@ func (c *PeerChooser) Choose(peers []Peer, memory int) string {
 			}
 			continue
 		}
-		jobs := p.RunningJobs + len(c.forwards[p.ID])
+		jobs := p.RunningJobs + c.pending(p)
 		if hasRoom(p, jobs, memory) {
 			eligible = append(eligible, candidate{p, jobs})
 		}
@@ -170,16 +194,16 @@ func lessLoaded(aJobs, aMax, bJobs, bMax int) bool {
 // a timer so the chooser needs no goroutine.
 func (c *PeerChooser) prune(now time.Time) {
 	cutoff := now.Add(-c.window)
-	for id, ts := range c.forwards {
+	for id, fs := range c.forwards {
 		k := 0
-		for k < len(ts) && !ts[k].After(cutoff) {
+		for k < len(fs) && !fs[k].at.After(cutoff) {
 			k++
 		}
 		switch {
-		case k == len(ts):
+		case k == len(fs):
 			delete(c.forwards, id)
 		case k > 0:
-			c.forwards[id] = append(ts[:0], ts[k:]...)
+			c.forwards[id] = append(fs[:0], fs[k:]...)
 		}
 	}
 }

@@ -144,7 +144,7 @@ func TestForwardsCountUntilWindowPasses(t *testing.T) {
 	if got := c.Choose(peers, 1); got != "b" {
 		t.Fatalf("before forward: chose %q, want b", got)
 	}
-	c.Forwarded("b")
+	c.Forwarded("b", 0)
 	if got := c.Choose(peers, 1); got != "" {
 		t.Fatalf("right after forward: chose %q, want none (b's slot is taken)", got)
 	}
@@ -163,7 +163,7 @@ func TestForwardsCountUntilWindowPasses(t *testing.T) {
 	// Forwards to a peer add to its load, not just its slot count.
 	peers = []Peer{localNode("a", 5, 100), node("b", 0, 100)}
 	for range 4 {
-		c.Forwarded("b")
+		c.Forwarded("b", 0)
 	}
 	if got := c.Choose(peers, 1); got != "a" {
 		t.Fatalf("four forwards pending: chose %q, want a", got)
@@ -204,7 +204,7 @@ func simulateBurst(t *testing.T, seed uint64, start map[string]int, n int, after
 		}
 		jobs[id]++
 		if id != "a" {
-			c.Forwarded(id)
+			c.Forwarded(id, 0)
 		}
 		if after != nil {
 			after(i, jobs)
@@ -269,10 +269,30 @@ func TestChooseConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for range 200 {
 				if id := c.Choose(peers, 1); id != "a" {
-					c.Forwarded(id)
+					c.Forwarded(id, 0)
 				}
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// TestForwardsStopCountingOnceReported checks a forward is not counted on
+// top of a gossip report that already includes it.
+func TestForwardsStopCountingOnceReported(t *testing.T) {
+	c := testChooser(1)
+	peer := Peer{ID: "b", MaxJobs: 100, MaxMemory: 1000, RunningJobs: 10}
+	c.Forwarded("b", 7)
+	c.Forwarded("b", 8)
+	if got := c.pending(&peer); got != 2 {
+		t.Fatalf("pending before the report: %d", got)
+	}
+	peer.RunningJobs, peer.Accepted = 11, 7
+	if got := c.pending(&peer); got != 1 {
+		t.Fatalf("pending once forward 7 is reported: %d", got)
+	}
+	peer.RunningJobs, peer.Accepted = 12, 8
+	if got := c.pending(&peer); got != 0 {
+		t.Fatalf("pending once both are reported: %d", got)
+	}
 }

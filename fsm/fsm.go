@@ -152,4 +152,6 @@ type ApplyResult struct {
 	// Existing is true when the submission repeated an existing job's id and
 	// request, so nothing new was recorded.
 	Existing bool
+	// Seq is the number a node gave a submission a peer forwarded to it.
+	Seq uint64
 }

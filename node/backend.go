@@ -30,7 +30,7 @@ func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
 		}
 	}
 	if j.Node != n.id {
-		return nil, fsm.Errorf(fsm.ErrCodeNotFound, "the output of job %s is on node %s", j.ID, j.NodeName)
+		return nil, n.elsewhere(j)
 	}
 	dir := n.runner.JobDir(j.ID)
 	if _, err := os.Stat(dir); err != nil {
@@ -45,6 +45,19 @@ func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
 		return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s has no output directory", j.ID)
 	}
 	return os.DirFS(dir), nil
+}
+
+// elsewhere names the node that runs j, for the API to send the request
+// there; a node gossip no longer knows cannot be asked.
+func (n *Node) elsewhere(j *fsm.Job) error {
+	m, ok := n.members.get(j.Node)
+	if !ok || m.Status == "left" || m.Meta.API == "" {
+		return fsm.Errorf(fsm.ErrCodeNotFound, "job %s ran on node %s, which is no longer in the cluster", j.ID, j.NodeName)
+	}
+	if m.Status == "dead" {
+		return &transport.UnavailableError{Reason: fmt.Sprintf("job %s runs on node %s, which does not answer", j.ID, j.NodeName), RetryAfter: 5 * time.Second}
+	}
+	return &transport.ElsewhereError{Node: m.Name, Addr: m.Meta.API}
 }
 
 // Health is nil when the node can serve: started and in touch with a leader.

@@ -29,6 +29,9 @@ type memberMeta struct {
 	// state, so no one bootstraps a group beside an existing one.
 	Expect       int  `json:"expect"`
 	Bootstrapped bool `json:"boot,omitempty"`
+	// Accepted counts the forwarded submissions this node has taken, so a
+	// forwarding node knows which of its forwards Running includes.
+	Accepted uint64 `json:"acc,omitempty"`
 }
 
 // member is a node as gossip last described it.
@@ -181,6 +184,7 @@ func (n *Node) localMeta() memberMeta {
 		Zone:         n.config.Zone,
 		Expect:       n.config.BootstrapExpect,
 		Bootstrapped: n.hasRaftState(),
+		Accepted:     n.forwardsAccepted.Load(),
 	}
 }
 

@@ -34,7 +34,13 @@ func (n *Node) SubmitHere(ctx context.Context, sub *transport.Submission) (*fsm.
 		return nil, err
 	}
 	n.metrics.forwardsReceived.Inc()
-	return n.submitJob(ctx, sub)
+	res, err := n.submitJob(ctx, sub)
+	if err == nil && !res.Existing {
+		// Numbered after the slot is reserved, so a load report with this
+		// number or more includes the job.
+		res.Seq = n.forwardsAccepted.Add(1)
+	}
+	return res, err
 }
 
 func (n *Node) checkReady() error {
@@ -145,7 +151,7 @@ func (n *Node) KillJob(ctx context.Context, id string) error {
 			return nil
 		}
 		if j.Node != n.id {
-			return fmt.Errorf("job %s runs on node %s", id, j.NodeName)
+			return n.elsewhere(j)
 		}
 		err := n.runner.Kill(id, fsm.MsgKilledByUser)
 		if err == nil {

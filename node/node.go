@@ -52,6 +52,8 @@ type Node struct {
 	// draining: the node takes no new jobs (it is leaving).
 	draining     atomic.Bool
 	bootstrapped atomic.Bool
+	// forwardsAccepted numbers the submissions peers placed here.
+	forwardsAccepted atomic.Uint64
 
 	runner   *runner.Runner
 	archive  archive.Store

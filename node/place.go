@@ -28,12 +28,14 @@ func (n *Node) placeJob(ctx context.Context, sub *transport.Submission) (*fsm.Ap
 	if !ok {
 		return n.submitJob(ctx, sub)
 	}
-	n.chooser.Forwarded(target)
 	res, err := n.forwardSubmit(ctx, m.Meta.API, sub)
+	if err == nil {
+		n.chooser.Forwarded(target, res.Seq)
+	}
 	var unavailable *transport.UnavailableError
 	if err != nil && (errors.Is(err, errLeaderUnreachable) || errors.As(err, &unavailable)) {
 		// The peer is gone or full after all: run it here if there is room.
-		n.logger.Debug("forwarded submission failed, placing it here", "peer", m.Name, "error", err)
+		n.logger.Warn("forwarded submission failed, placing it here", "peer", m.Name, "error", err)
 		return n.submitJob(ctx, sub)
 	}
 	return res, err
@@ -73,6 +75,7 @@ func (n *Node) peers() []balance.Peer {
 		out = append(out, balance.Peer{
 			ID: m.Meta.ID, RunningJobs: m.Meta.Running, MaxJobs: m.Meta.MaxJobs,
 			UsedMemory: m.Meta.UsedMem, MaxMemory: m.Meta.MaxMem, Draining: m.Meta.Draining,
+			Accepted: m.Meta.Accepted,
 		})
 	}
 	return out

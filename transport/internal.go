@@ -40,6 +40,7 @@ type InternalResponse struct {
 	Index    uint64
 	Job      *fsm.Job
 	Existing bool
+	Seq      uint64
 
 	Status     int // 0 when there is no error
 	ErrCode    fsm.ErrorCode
@@ -59,14 +60,14 @@ func NewInternalResponse(res *fsm.ApplyResult, err error) *InternalResponse {
 		}
 		return out
 	}
-	return &InternalResponse{Index: res.Index, Job: res.Job, Existing: res.Existing}
+	return &InternalResponse{Index: res.Index, Job: res.Job, Existing: res.Existing, Seq: res.Seq}
 }
 
 // Result turns the response back into what the remote call returned.
 func (r *InternalResponse) Result() (*fsm.ApplyResult, error) {
 	switch {
 	case r.Status == 0:
-		return &fsm.ApplyResult{Index: r.Index, Job: r.Job, Existing: r.Existing}, nil
+		return &fsm.ApplyResult{Index: r.Index, Job: r.Job, Existing: r.Existing, Seq: r.Seq}, nil
 	case r.ErrCode != 0:
 		return nil, &fsm.Error{Code: r.ErrCode, Message: r.Message}
 	case r.Status == http.StatusServiceUnavailable:

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"errors"
 	"mime"
 	"net"
 	"net/http"
@@ -183,7 +184,13 @@ func (h *handler) killJob(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, notFound("No job with id %s", id))
 		return
 	}
-	if err := h.backend.KillJob(r.Context(), id); err != nil {
+	err := h.backend.KillJob(r.Context(), id)
+	var elsewhere *ElsewhereError
+	if errors.As(err, &elsewhere) {
+		h.proxy(w, r, elsewhere)
+		return
+	}
+	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -209,6 +216,11 @@ func (h *handler) jobOutput(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	fsys, err := h.backend.JobOutput(r.Context(), j)
+	var elsewhere *ElsewhereError
+	if errors.As(err, &elsewhere) {
+		h.proxy(w, r, elsewhere)
+		return
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -216,6 +228,6 @@ func (h *handler) jobOutput(w http.ResponseWriter, r *http.Request) {
 	ServeOutput(w, r, OutputRequest{
 		FS:      fsys,
 		Path:    r.PathValue("path"),
-		BaseURL: baseURL(r) + "/api/v3/jobs/" + id + "/output/",
+		BaseURL: outputBaseURL(r, id),
 	})
 }
