@@ -2,12 +2,18 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/fsm"
 )
 
 func TestThreeNodesBootstrapAndReplicateWrites(t *testing.T) {
@@ -119,6 +125,227 @@ func TestSubmissionsToOneNodeSpreadAndEveryNodeAnswers(t *testing.T) {
 			if got := readOutput(t, nc, id, "stdout"); got != "done\n" {
 				t.Fatalf("stdout of %s through %s: %q", id, n.Name(), got)
 			}
+		}
+	}
+}
+
+// voters returns the ids of the voters and non-voters in raft as the leader
+// has them.
+func raftServers(t testing.TB, c *TestCluster) (voters, nonvoters []string) {
+	t.Helper()
+	f := c.WaitForLeader().raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			voters = append(voters, string(s.ID))
+		} else {
+			nonvoters = append(nonvoters, string(s.ID))
+		}
+	}
+	return voters, nonvoters
+}
+
+func TestLeaderStoppedNewLeaderAndOldOneRejoins(t *testing.T) {
+	c := MakeCluster(t, 3, nil)
+	waitFor(t, 30*time.Second, "three voters", func() bool { v, _ := raftServers(t, c); return len(v) == 3 })
+	old := c.WaitForLeader()
+	oldIdx := -1
+	for i, n := range c.Nodes {
+		if n == old {
+			oldIdx = i
+		}
+	}
+	register(t, client(t, old))
+	if err := old.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	next := c.WaitForLeader()
+	if next == old {
+		t.Fatal("the stopped node still leads")
+	}
+	t.Logf("new leader %s after %s", next.Name(), time.Since(stopped))
+	// Writes resume, through a follower too.
+	for _, n := range c.Followers() {
+		if _, err := client(t, n).Clusters().Create(context.Background(), &api.Cluster{Name: "after-" + n.Name(), User: "ops", Version: "1", Status: api.ClusterStatusUp}); err != nil {
+			t.Fatalf("write through %s after failover: %v", n.Name(), err)
+		}
+	}
+
+	// The old leader restarts on its data dir and rejoins as a follower.
+	cfg := *c.Config(oldIdx)
+	cfg.Join = []string{c.Config(next.indexIn(c)).GossipAddr}
+	cfg.Logger = TestLogger(t)
+	back := StartNode(t, &cfg)
+	c.Nodes[oldIdx] = back
+	if back.ID() != old.ID() {
+		t.Fatalf("node id changed: %s → %s", old.ID(), back.ID())
+	}
+	want := len(next.State().Clusters(fsm.ResourceFilter{}))
+	waitFor(t, 30*time.Second, "the old leader to catch up", func() bool {
+		return len(back.State().Clusters(fsm.ResourceFilter{})) == want
+	})
+	if want != 2 {
+		t.Fatalf("%d clusters on the leader, want 2", want)
+	}
+	if back.IsLeader() && c.WaitForLeader() != back {
+		t.Fatal("two leaders")
+	}
+}
+
+// indexIn returns the node's index in the cluster.
+func (n *Node) indexIn(c *TestCluster) int {
+	for i, m := range c.Nodes {
+		if m == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestScaleThreeToFiveToThreeAndDeadNodeRemoved(t *testing.T) {
+	grace := func(cfg *Config) { cfg.DeadServerGrace = 3 * time.Second }
+	c := MakeCluster(t, 3, func(_ int, cfg *Config) { grace(cfg) })
+	waitFor(t, 30*time.Second, "three voters", func() bool { v, _ := raftServers(t, c); return len(v) == 3 })
+
+	// Up to five: every node a voter.
+	c.AddNode(grace)
+	c.AddNode(grace)
+	waitFor(t, 30*time.Second, "five voters", func() bool { v, n := raftServers(t, c); return len(v) == 5 && len(n) == 0 })
+	// A sixth stays a non-voter: at most five voters, an odd number.
+	sixth := c.AddNode(grace)
+	waitFor(t, 30*time.Second, "the sixth as a non-voter", func() bool {
+		v, n := raftServers(t, c)
+		return len(v) == 5 && len(n) == 1 && n[0] == sixth.ID()
+	})
+
+	// Down to three by graceful leaves, the leader among them: each is
+	// removed at once.
+	leaving := []*Node{c.WaitForLeader(), sixth}
+	for _, f := range c.Followers() {
+		if f != sixth {
+			leaving = append(leaving, f)
+			break
+		}
+	}
+	for _, n := range leaving {
+		if err := n.Leave(); err != nil {
+			t.Fatalf("leave %s: %v", n.Name(), err)
+		}
+		waitFor(t, 30*time.Second, n.Name()+" out of raft", func() bool {
+			v, nv := raftServers(t, c)
+			for _, id := range append(v, nv...) {
+				if id == n.ID() {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	waitFor(t, 30*time.Second, "three voters after the leaves", func() bool { v, n := raftServers(t, c); return len(v) == 3 && len(n) == 0 })
+	// Writes still work.
+	register(t, client(t, c.Followers()[0]))
+
+	// A node that dies and stays dead is removed after the grace period.
+	dead := c.Followers()[0]
+	dead.Shutdown()
+	waitFor(t, 30*time.Second, "the dead node's removal", func() bool {
+		v, nv := raftServers(t, c)
+		for _, id := range append(v, nv...) {
+			if id == dead.ID() {
+				return false
+			}
+		}
+		return true
+	})
+	if _, err := client(t, c.WaitForLeader()).Clusters().Create(context.Background(), &api.Cluster{Name: "x", User: "u", Version: "1", Status: api.ClusterStatusUp}); err != nil {
+		t.Fatalf("write after the removal: %v", err)
+	}
+}
+
+// logBuffer collects a node's logs for assertions on them.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) contains(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.buf.String(), s)
+}
+
+// captureLogs makes cfg log to t and to the returned buffer.
+func captureLogs(t testing.TB, cfg *Config) *logBuffer {
+	lb := &logBuffer{}
+	w := &testWriter{t: t}
+	t.Cleanup(w.close)
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Debug, Output: io.MultiWriter(w, lb)})
+	return lb
+}
+
+func TestJoinThroughAWrongAddressFailsClearly(t *testing.T) {
+	c := MakeCluster(t, 3, nil)
+	cfg := TestConfig(t, t.TempDir())
+	cfg.NodeName = "lost"
+	cfg.BootstrapExpect = 3
+	cfg.Join = []string{freeLoopbackAddr(t)}
+	cfg.JoinTimeout = time.Second
+	logs := captureLogs(t, cfg)
+	lost, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lost.Shutdown() })
+	waitFor(t, 30*time.Second, "the join error", func() bool { return logs.contains("could not join the cluster") })
+	if lost.IsLeader() || lost.hasRaftState() {
+		t.Fatal("the lost node formed a group of its own")
+	}
+	if v, nv := raftServers(t, c); len(v)+len(nv) != 3 {
+		t.Fatalf("the cluster changed: %v %v", v, nv)
+	}
+}
+
+func TestDifferentBootstrapExpectDoesNotBootstrap(t *testing.T) {
+	var logs []*logBuffer
+	var nodes []*Node
+	var first string
+	for i := 0; i < 3; i++ {
+		cfg := TestConfig(t, t.TempDir())
+		cfg.NodeName = fmt.Sprintf("node%d", i)
+		cfg.BootstrapExpect = 3
+		if i == 2 {
+			cfg.BootstrapExpect = 2
+		}
+		if i == 0 {
+			first = cfg.GossipAddr
+		} else {
+			cfg.Join = []string{first}
+		}
+		logs = append(logs, captureLogs(t, cfg))
+		n, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Shutdown() })
+		nodes = append(nodes, n)
+	}
+	for i, lb := range logs {
+		waitFor(t, 30*time.Second, fmt.Sprintf("node%d to refuse to bootstrap", i), func() bool {
+			return lb.contains("expects a different number of servers")
+		})
+	}
+	for _, n := range nodes {
+		if n.hasRaftState() {
+			t.Fatalf("%s bootstrapped despite the mismatch", n.Name())
 		}
 	}
 }

@@ -46,6 +46,9 @@ type Config struct {
 	// DeadServerGrace is how long a node may stay dead in gossip before
 	// the leader removes it from the raft configuration.
 	DeadServerGrace time.Duration
+	// DrainTimeout is how long a leaving node waits for its jobs before it
+	// kills them.
+	DrainTimeout time.Duration
 	// LeaderHold is how long a write waits for a leader before it is
 	// answered 503.
 	LeaderHold time.Duration
@@ -112,6 +115,7 @@ func DefaultConfig() *Config {
 		JoinTimeout:      5 * time.Minute,
 		DeadServerGrace:  2 * time.Minute,
 		LeaderHold:       5 * time.Second,
+		DrainTimeout:     5 * time.Minute,
 		BootstrapExpect:  1,
 		MaxJobs:          64,
 		MaxMemory:        30720,
@@ -155,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DeadServerGrace <= 0 {
 		errs = append(errs, errors.New("DeadServerGrace: must be positive"))
+	}
+	if c.DrainTimeout < 0 {
+		errs = append(errs, errors.New("DrainTimeout: must not be negative"))
 	}
 	if c.LeaderHold <= 0 {
 		errs = append(errs, errors.New("LeaderHold: must be positive"))

@@ -33,6 +33,9 @@ func (n *Node) SubmitHere(ctx context.Context, sub *transport.Submission) (*fsm.
 	if err := n.checkReady(); err != nil {
 		return nil, err
 	}
+	if n.draining.Load() {
+		return nil, &transport.UnavailableError{Reason: "node is leaving the cluster", RetryAfter: time.Second}
+	}
 	n.metrics.forwardsReceived.Inc()
 	res, err := n.submitJob(ctx, sub)
 	if err == nil && !res.Existing {
@@ -107,6 +110,9 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		return n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
 	}
 
+	if n.draining.Load() {
+		return nil, &transport.UnavailableError{Reason: "node is leaving the cluster and no peer has room", RetryAfter: 5 * time.Second}
+	}
 	if !n.capacity.reserve(id, job.Memory) {
 		running, mem := n.capacity.usage()
 		return nil, &transport.UnavailableError{

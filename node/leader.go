@@ -72,17 +72,35 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	}
 }
 
-// reconcile adds gossip members to the raft configuration as non-voters,
-// removes members that left or stayed dead past the grace period (never
-// when that would cost quorum), and keeps an odd number of voters, at most
-// maxVoters, spread over zones.
+// reconcile brings the raft configuration in step with gossip, one change
+// at a time: each change is conditional on the configuration it was decided
+// from (raft's prevIndex), so a change decided on a stale view fails
+// instead of undoing a newer one (such as re-adding a server that just
+// left).
 func (n *Node) reconcile(ctx context.Context, leaderSince time.Time) {
-	f := n.raft.GetConfiguration()
-	if err := f.Error(); err != nil {
-		n.logger.Error("reconcile: read raft configuration", "error", err)
-		return
+	for i := 0; i < 32; i++ {
+		f := n.raft.GetConfiguration()
+		if err := f.Error(); err != nil {
+			n.logger.Error("reconcile: read raft configuration", "error", err)
+			return
+		}
+		change := n.nextConfigChange(ctx, f.Configuration().Servers, f.Index(), leaderSince)
+		if change == nil {
+			return
+		}
+		if err := change(); err != nil {
+			n.logger.Warn("raft configuration change failed", "error", err)
+			return
+		}
 	}
-	servers := f.Configuration().Servers
+}
+
+// nextConfigChange decides the most urgent change, or nil when the
+// configuration is as it should be: a member's new address, joined members
+// as non-voters, removal of members that left or stayed dead past the grace
+// period (never when that would cost quorum), then the voters.
+func (n *Node) nextConfigChange(ctx context.Context, servers []raft.Server, index uint64, leaderSince time.Time) func() error {
+	timeout := n.config.ApplyTimeout
 	inConfig := make(map[raft.ServerID]raft.Server, len(servers))
 	for _, s := range servers {
 		inConfig[s.ID] = s
@@ -93,32 +111,42 @@ func (n *Node) reconcile(ctx context.Context, leaderSince time.Time) {
 		byID[raft.ServerID(m.Meta.ID)] = m
 	}
 
-	// Joined: add as non-voters; they are promoted once caught up.
 	for _, m := range members {
 		id := raft.ServerID(m.Meta.ID)
-		if m.Status != "alive" || m.Meta.Draining {
+		if m.Status != "alive" || m.Meta.Draining || m.Meta.Raft == "" {
 			continue
 		}
-		if _, ok := inConfig[id]; ok {
-			continue
-		}
-		n.logger.Info("adding a member to raft as a non-voter", "member", m.Name, "id", id)
-		if err := n.raft.AddNonvoter(id, raft.ServerAddress(m.Meta.Raft), 0, n.config.ApplyTimeout).Error(); err != nil {
-			n.logger.Error("add non-voter failed", "member", m.Name, "error", err)
+		s, ok := inConfig[id]
+		switch {
+		case !ok:
+			return func() error {
+				n.logger.Info("adding a member to raft as a non-voter", "member", m.Name, "id", id)
+				return n.raft.AddNonvoter(id, raft.ServerAddress(m.Meta.Raft), index, timeout).Error()
+			}
+		case s.Address != raft.ServerAddress(m.Meta.Raft):
+			// Restarted with a new address (a new container IP): raft takes
+			// the new address for the same server id.
+			add := n.raft.AddNonvoter
+			if s.Suffrage == raft.Voter {
+				add = n.raft.AddVoter
+			}
+			return func() error {
+				n.logger.Info("a member's raft address changed", "member", m.Name, "from", s.Address, "to", m.Meta.Raft)
+				return add(id, raft.ServerAddress(m.Meta.Raft), index, timeout).Error()
+			}
 		}
 	}
 
-	// Left or dead past the grace period: remove.
 	for _, s := range servers {
 		if s.ID == raft.ServerID(n.id) {
 			continue
 		}
 		m, known := byID[s.ID]
-		switch {
-		case known && m.Status == "left":
-			n.removeServer(s, m.Name, "left the cluster")
-		case known && m.Status == "alive", known && m.Status == "suspect":
-		default:
+		if known && (m.Status == "alive" || m.Status == "suspect") {
+			continue
+		}
+		why := "left the cluster"
+		if !known || m.Status != "left" {
 			since := leaderSince
 			if known && m.Since.After(since) {
 				since = m.Since
@@ -130,19 +158,19 @@ func (n *Node) reconcile(ctx context.Context, leaderSince time.Time) {
 				n.logger.Warn("a dead voter stays: removing it would cost quorum", "id", s.ID)
 				continue
 			}
-			n.removeServer(s, m.Name, "dead past the grace period")
+			why = "dead past the grace period"
+		}
+		s, name := s, m.Name
+		return func() error {
+			n.logger.Info("removing a server from raft", "id", s.ID, "member", name, "reason", why)
+			if err := n.raft.RemoveServer(s.ID, index, timeout).Error(); err != nil {
+				return err
+			}
+			n.members.forget(string(s.ID))
+			return nil
 		}
 	}
-	n.balanceVoters(ctx)
-}
-
-func (n *Node) removeServer(s raft.Server, name, why string) {
-	n.logger.Info("removing a server from raft", "id", s.ID, "member", name, "reason", why)
-	if err := n.raft.RemoveServer(s.ID, 0, n.config.ApplyTimeout).Error(); err != nil {
-		n.logger.Error("remove server failed", "id", s.ID, "error", err)
-		return
-	}
-	n.members.forget(string(s.ID))
+	return n.voterChange(ctx, servers, index)
 }
 
 // quorumSurvivesRemoval reports whether the voters still alive after
@@ -161,78 +189,70 @@ func (n *Node) quorumSurvivesRemoval(servers []raft.Server, byID map[raft.Server
 	return voters > 0 && alive > voters/2
 }
 
-// balanceVoters promotes caught-up non-voters and demotes extra voters so
-// the group has the largest odd number of voters up to maxVoters among its
-// healthy servers, preferring zones with fewer voters.
-func (n *Node) balanceVoters(ctx context.Context) {
-	f := n.raft.GetConfiguration()
-	if f.Error() != nil {
-		return
+// voterChange decides a promotion or demotion: the group keeps the largest
+// odd number of voters up to maxVoters among its servers, promoting
+// caught-up non-voters from the zones with the fewest voters first. Voters
+// are demoted only while every voter is healthy: with one down, demoting a
+// healthy one could leave no quorum (a dead voter goes by removal instead).
+func (n *Node) voterChange(ctx context.Context, servers []raft.Server, index uint64) func() error {
+	timeout := n.config.ApplyTimeout
+	healthy := func(s raft.Server) (member, bool) {
+		m, ok := n.members.get(string(s.ID))
+		if s.ID == raft.ServerID(n.id) {
+			return m, !n.draining.Load()
+		}
+		return m, ok && m.Status == "alive" && !m.Meta.Draining
 	}
-	servers := f.Configuration().Servers
-	healthy := 0
-	voters := 0
+	voters, unhealthyVoters := 0, 0
 	zoneVoters := map[string]int{}
 	var candidates, demotable []raft.Server
 	for _, s := range servers {
-		m, ok := n.members.get(string(s.ID))
-		alive := s.ID == raft.ServerID(n.id) || (ok && m.Status == "alive" && !m.Meta.Draining)
-		if alive {
-			healthy++
-		}
-		if s.Suffrage == raft.Voter {
+		m, ok := healthy(s)
+		switch {
+		case s.Suffrage == raft.Voter:
 			voters++
 			zoneVoters[m.Meta.Zone]++
-			if alive && s.ID != raft.ServerID(n.id) {
+			if !ok {
+				unhealthyVoters++
+			} else if s.ID != raft.ServerID(n.id) {
 				demotable = append(demotable, s)
 			}
-		} else if alive {
+		case ok:
 			candidates = append(candidates, s)
 		}
 	}
-	target := min(maxVoters, healthy)
+	target := min(maxVoters, len(servers))
 	if target%2 == 0 {
 		target--
 	}
-	if target < 1 {
-		target = 1
-	}
+	target = max(target, 1)
 	zoneOf := func(s raft.Server) string { m, _ := n.members.get(string(s.ID)); return m.Meta.Zone }
-	// Promote from the zone with the fewest voters first.
-	sort.SliceStable(candidates, func(i, j int) bool {
-		return zoneVoters[zoneOf(candidates[i])] < zoneVoters[zoneOf(candidates[j])]
-	})
-	for _, s := range candidates {
-		if voters >= target {
-			break
+
+	if voters < target {
+		sort.SliceStable(candidates, func(i, j int) bool {
+			return zoneVoters[zoneOf(candidates[i])] < zoneVoters[zoneOf(candidates[j])]
+		})
+		for _, s := range candidates {
+			if n.caughtUp(ctx, s) {
+				s := s
+				return func() error {
+					n.logger.Info("promoting a caught-up non-voter", "id", s.ID, "voters", voters, "target", target)
+					return n.raft.AddVoter(s.ID, s.Address, index, timeout).Error()
+				}
+			}
 		}
-		if !n.caughtUp(ctx, s) {
-			continue
-		}
-		n.logger.Info("promoting a caught-up non-voter", "id", s.ID)
-		if err := n.raft.AddVoter(s.ID, s.Address, 0, n.config.ApplyTimeout).Error(); err != nil {
-			n.logger.Error("promotion failed", "id", s.ID, "error", err)
-			continue
-		}
-		voters++
-		zoneVoters[zoneOf(s)]++
 	}
-	// Demote from the zone with the most voters first.
-	sort.SliceStable(demotable, func(i, j int) bool {
-		return zoneVoters[zoneOf(demotable[i])] > zoneVoters[zoneOf(demotable[j])]
-	})
-	for _, s := range demotable {
-		if voters <= target {
-			break
+	if voters > target && unhealthyVoters == 0 && len(demotable) > 0 {
+		sort.SliceStable(demotable, func(i, j int) bool {
+			return zoneVoters[zoneOf(demotable[i])] > zoneVoters[zoneOf(demotable[j])]
+		})
+		s := demotable[0]
+		return func() error {
+			n.logger.Info("demoting a voter to keep the voters odd and few", "id", s.ID, "voters", voters, "target", target)
+			return n.raft.DemoteVoter(s.ID, index, timeout).Error()
 		}
-		n.logger.Info("demoting a voter to keep the voters odd and few", "id", s.ID, "voters", voters, "target", target)
-		if err := n.raft.DemoteVoter(s.ID, 0, n.config.ApplyTimeout).Error(); err != nil {
-			n.logger.Error("demotion failed", "id", s.ID, "error", err)
-			continue
-		}
-		voters--
-		zoneVoters[zoneOf(s)]--
 	}
+	return nil
 }
 
 // caughtUp asks a server how far it has applied the log.

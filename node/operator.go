@@ -3,8 +3,8 @@ package node
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/raft"
 
@@ -15,32 +15,43 @@ import (
 
 var _ transport.Operator = (*Node)(nil)
 
-// Members lists the nodes this node knows of: itself, with its load.
+// Members lists the nodes gossip knows, with their load as they last
+// reported it (this node's own is exact).
 func (n *Node) Members() []api.Member {
-	jobs, mem := n.capacity.usage()
-	return []api.Member{{
-		Name:        n.config.NodeName,
-		ID:          n.id,
-		Address:     n.httpAddr,
-		RaftAddress: string(n.raftTransport.LocalAddr()),
-		Status:      "alive",
-		RaftRole:    n.raftRole(raft.ServerID(n.id)),
-		RunningJobs: jobs,
-		MaxJobs:     n.config.MaxJobs,
-		UsedMemory:  int64(mem),
-		MaxMemory:   int64(n.config.MaxMemory),
-	}}
+	var out []api.Member
+	for _, m := range n.members.list() {
+		am := api.Member{
+			Name: m.Name, ID: m.Meta.ID, Address: m.Meta.API, RaftAddress: m.Meta.Raft,
+			GossipAddress: m.Addr, Status: m.Status, RaftRole: n.raftRole(raft.ServerID(m.Meta.ID)),
+			RunningJobs: m.Meta.Running, MaxJobs: m.Meta.MaxJobs,
+			UsedMemory: int64(m.Meta.UsedMem), MaxMemory: int64(m.Meta.MaxMem),
+			Draining: m.Meta.Draining, Zone: m.Meta.Zone,
+		}
+		if m.Meta.ID == n.id {
+			jobs, mem := n.capacity.usage()
+			am.RunningJobs, am.UsedMemory, am.Draining = jobs, int64(mem), n.draining.Load()
+		}
+		out = append(out, am)
+	}
+	return out
 }
 
 // raftRole names a server's part in the group: leader, follower,
-// candidate or nonvoter.
+// candidate, nonvoter, or none when it is not in the configuration.
 func (n *Node) raftRole(id raft.ServerID) string {
 	cfg := n.raft.GetConfiguration()
 	if cfg.Error() == nil {
+		found := false
 		for _, s := range cfg.Configuration().Servers {
-			if s.ID == id && s.Suffrage != raft.Voter {
-				return "nonvoter"
+			if s.ID == id {
+				found = true
+				if s.Suffrage != raft.Voter {
+					return "nonvoter"
+				}
 			}
+		}
+		if !found {
+			return "none"
 		}
 	}
 	if id == raft.ServerID(n.id) {
@@ -52,28 +63,49 @@ func (n *Node) raftRole(id raft.ServerID) string {
 	return "follower"
 }
 
-// RaftPeers lists the raft configuration. This node's progress is its own;
-// the others' is what this node can see of them.
+// RaftPeers lists the raft configuration with how far each server has
+// applied the log, asked of each server in parallel.
 func (n *Node) RaftPeers(ctx context.Context) ([]api.RaftPeer, error) {
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, err
 	}
-	stats := n.raft.Stats()
-	commit, _ := strconv.ParseUint(stats["commit_index"], 10, 64)
-	var out []api.RaftPeer
-	for _, s := range f.Configuration().Servers {
-		p := api.RaftPeer{
-			ID:      string(s.ID),
-			Address: string(s.Address),
-			State:   n.raftRole(s.ID),
-			Voter:   s.Suffrage == raft.Voter,
+	servers := f.Configuration().Servers
+	out := make([]api.RaftPeer, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		out[i] = api.RaftPeer{ID: string(s.ID), Address: string(s.Address), State: n.raftRole(s.ID), Voter: s.Suffrage == raft.Voter}
+		m, known := n.members.get(string(s.ID))
+		if known {
+			out[i].Node = m.Name
 		}
-		if s.ID == raft.ServerID(n.id) {
-			p.Node = n.config.NodeName
-			p.CommitIndex = commit
+		if string(s.ID) == n.id {
+			out[i].Node = n.config.NodeName
+			out[i].CommitIndex = n.raft.AppliedIndex()
+			continue
 		}
-		out = append(out, p)
+		if !known || m.Meta.API == "" || m.Status != "alive" {
+			continue
+		}
+		wg.Add(1)
+		go func(i int, addr string) {
+			defer wg.Done()
+			if self, err := n.peerSelf(ctx, addr); err == nil {
+				out[i].CommitIndex = self.AppliedIndex
+			}
+		}(i, m.Meta.API)
+	}
+	wg.Wait()
+	var leaderIndex uint64
+	for _, p := range out {
+		if p.State == "leader" {
+			leaderIndex = p.CommitIndex
+		}
+	}
+	for i := range out {
+		if out[i].CommitIndex < leaderIndex {
+			out[i].TrailsLeaderBy = leaderIndex - out[i].CommitIndex
+		}
 	}
 	return out, nil
 }

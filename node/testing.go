@@ -183,3 +183,25 @@ func (c *TestCluster) Followers() []*Node {
 	}
 	return out
 }
+
+// AddNode starts one more node like the first ones, joining through a
+// running node, and waits until it is ready.
+func (c *TestCluster) AddNode(mutate func(cfg *Config)) *Node {
+	c.t.Helper()
+	cfg := TestConfig(c.t, c.t.TempDir())
+	cfg.NodeName = fmt.Sprintf("node%d", len(c.Nodes))
+	cfg.BootstrapExpect = c.cfgs[0].BootstrapExpect
+	for i, n := range c.Nodes {
+		if n.running() {
+			cfg.Join = []string{c.cfgs[i].GossipAddr}
+			break
+		}
+	}
+	if mutate != nil {
+		mutate(cfg)
+	}
+	node := StartNode(c.t, cfg)
+	c.Nodes = append(c.Nodes, node)
+	c.cfgs = append(c.cfgs, cfg)
+	return node
+}

@@ -78,6 +78,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", cfg.JoinTimeout, "how long to keep retrying -join")
 	fs.StringVar(&cfg.Zone, "zone", cfg.Zone, "failure domain of this node; raft voters are spread over zones")
 	fs.DurationVar(&cfg.DeadServerGrace, "dead-server-grace", cfg.DeadServerGrace, "how long a dead node keeps its raft seat before the leader removes it")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", cfg.DrainTimeout, "on SIGTERM or SIGINT, how long to wait for running jobs before killing them and leaving")
 	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "name of this node")
 	fs.BoolVar(&cfg.Dev, "dev", false, "run a self-contained development node with a demo cluster and commands")
 	fs.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", cfg.BootstrapExpect, "number of nodes to wait for before bootstrapping raft (1: bootstrap alone)")
@@ -179,8 +180,12 @@ func (c *AgentCommand) Run(args []string) int {
 	}
 
 	sig := <-signals
-	c.UI.Output(fmt.Sprintf("caught %s: stopping (running jobs keep running and are re-attached on restart)", sig))
-	return c.stop(n)
+	c.UI.Output(fmt.Sprintf("caught %s: leaving the cluster (draining jobs for up to %s)", sig, cfg.DrainTimeout))
+	if err := n.Leave(); err != nil {
+		c.UI.Error(fmt.Sprintf("leave: %v", err))
+		return 1
+	}
+	return 0
 }
 
 func (c *AgentCommand) stop(n *node.Node) int {
