@@ -349,3 +349,15 @@ func TestDifferentBootstrapExpectDoesNotBootstrap(t *testing.T) {
 		}
 	}
 }
+
+func TestConsistentReadOnAFollower(t *testing.T) {
+	c := MakeCluster(t, 3, nil)
+	leader := c.WaitForLeader()
+	register(t, client(t, leader))
+	for _, f := range c.Followers() {
+		status, body := rawRequest(t, f, "GET", "/api/v3/clusters/local?consistent=true", "", nil)
+		if status != 200 || body["id"] != "local" {
+			t.Fatalf("consistent read on %s: %d %v", f.Name(), status, body)
+		}
+	}
+}

@@ -164,3 +164,73 @@ func (n *Node) peerSelf(ctx context.Context, addr string) (*api.AgentSelf, error
 }
 
 var netDialer = net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
+
+// ReadIndex confirms this node still leads and returns the commit index a
+// linearizable read must wait for.
+func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
+	if n.raft.State() != raft.Leader {
+		return 0, &transport.UnavailableError{Reason: "not the raft leader", RetryAfter: 100 * time.Millisecond}
+	}
+	index := n.raft.CommitIndex()
+	if err := n.raft.VerifyLeader().Error(); err != nil {
+		return 0, mapRaftError(err)
+	}
+	return index, nil
+}
+
+// ReadBarrier waits until this replica has applied every write committed
+// before the call, as the leader confirms it (raft's read index).
+func (n *Node) ReadBarrier(ctx context.Context) error {
+	deadline := time.Now().Add(n.config.LeaderHold)
+	for {
+		var index uint64
+		var err error
+		if n.raft.State() == raft.Leader {
+			index, err = n.ReadIndex(ctx)
+		} else if addr := n.leaderAPI(); addr != "" {
+			index, err = n.remoteReadIndex(ctx, addr)
+		} else {
+			err = &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
+		}
+		if err == nil {
+			n.waitApplied(ctx, index)
+			if n.raft.AppliedIndex() < index {
+				return &transport.UnavailableError{Reason: "this node trails the leader too far for a consistent read", RetryAfter: time.Second}
+			}
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return &transport.UnavailableError{Reason: fmt.Sprintf("no consistent read within %s: %v", n.config.LeaderHold, err), RetryAfter: time.Second}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (n *Node) remoteReadIndex(ctx context.Context, addr string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.config.ApplyTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+transport.InternalReadIndex, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set(transport.ForwardedFromHeader, n.config.NodeName)
+	resp, err := n.internal.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("leader answered %d", resp.StatusCode)
+	}
+	var out struct {
+		Index uint64 `json:"index"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return 0, err
+	}
+	return out.Index, nil
+}

@@ -21,12 +21,19 @@ type Internal interface {
 	SubmitHere(ctx context.Context, sub *Submission) (*fsm.ApplyResult, error)
 	// Self describes this node and its progress through the log.
 	Self() api.AgentSelf
+	// ReadIndex confirms this node leads and returns its commit index, for
+	// a follower's linearizable read.
+	ReadIndex(ctx context.Context) (uint64, error)
+	// ReadBarrier waits until this node's replica reflects every write
+	// committed before the call: the ?consistent=true read.
+	ReadBarrier(ctx context.Context) error
 }
 
 // Paths of the node-to-node endpoints.
 const (
 	InternalApplyPath  = "/v1/internal/apply"
 	InternalSubmitPath = "/v1/internal/submit"
+	InternalReadIndex  = "/v1/internal/read-index"
 	// ForwardedFromHeader marks a request one node sends another on a
 	// client's behalf, as Genie does; it carries the sender.
 	ForwardedFromHeader = "Genie-Forwarded-From"
@@ -83,6 +90,14 @@ func (h *handler) internalRoutes() {
 	}
 	h.mux.HandleFunc("GET /v1/agent/self", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, in.Self())
+	})
+	h.mux.HandleFunc("GET "+InternalReadIndex, func(w http.ResponseWriter, r *http.Request) {
+		index, err := in.ReadIndex(r.Context())
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]uint64{"index": index})
 	})
 	h.mux.HandleFunc("POST "+InternalApplyPath, func(w http.ResponseWriter, r *http.Request) {
 		entry, err := io.ReadAll(r.Body)
