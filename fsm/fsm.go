@@ -23,6 +23,10 @@ type Config struct {
 	// OnRestore, when set, is called after the state was replaced by a
 	// snapshot, from the restoring goroutine.
 	OnRestore func()
+
+	// OnApplied, when set, is called with the index of the last entry of
+	// each applied batch, from the apply goroutine: it must not block.
+	OnApplied func(index uint64)
 }
 
 // FSM applies raft log entries to the state store. It implements
@@ -31,6 +35,7 @@ type FSM struct {
 	logger      hclog.Logger
 	onJobChange func(*Job, JobStatus)
 	onRestore   func()
+	onApplied   func(uint64)
 
 	// stateLock guards the state pointer, swapped whole by Restore.
 	stateLock sync.RWMutex
@@ -53,6 +58,7 @@ func New(cfg *Config) (*FSM, error) {
 		logger:      logger.Named("fsm"),
 		onJobChange: cfg.OnJobChange,
 		onRestore:   cfg.OnRestore,
+		onApplied:   cfg.OnApplied,
 		state:       state,
 	}, nil
 }
@@ -93,6 +99,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		for _, c := range changed {
 			f.onJobChange(c.job, c.prev)
 		}
+	}
+	if f.onApplied != nil && len(logs) > 0 {
+		f.onApplied(logs[len(logs)-1].Index)
 	}
 	return results
 }

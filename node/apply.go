@@ -21,7 +21,18 @@ func (n *Node) Apply(ctx context.Context, t fsm.MessageType, msg interface{}) (*
 	if err != nil {
 		return nil, err
 	}
-	return n.applyEntry(ctx, buf)
+	return n.applyEntry(ctx, buf, true)
+}
+
+// applyNoWait is Apply without waiting for this replica to apply the entry
+// when the leader is elsewhere: for writes nobody reads back here at once
+// (job submissions: a read that misses asks the leader, see ReadBarrier).
+func (n *Node) applyNoWait(ctx context.Context, t fsm.MessageType, msg interface{}) (*fsm.ApplyResult, error) {
+	buf, err := fsm.Encode(t, msg)
+	if err != nil {
+		return nil, err
+	}
+	return n.applyEntry(ctx, buf, false)
 }
 
 // ApplyEntry commits an encoded entry sent by another node; only the leader

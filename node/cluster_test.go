@@ -62,7 +62,9 @@ func TestSubmissionsToOneNodeSpreadAndEveryNodeAnswers(t *testing.T) {
 	}
 	perNode := map[string]int{}
 	for _, id := range ids {
-		perNode[entry.State().Job(id).NodeName]++
+		var j *fsm.Job
+		waitFor(t, 10*time.Second, "job "+id+" on the entry node", func() bool { j = entry.State().Job(id); return j != nil })
+		perNode[j.NodeName]++
 	}
 	t.Logf("jobs per node: %v", perNode)
 	if len(perNode) != 3 {

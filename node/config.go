@@ -29,6 +29,11 @@ type Config struct {
 
 	// RaftAddr is the host:port of the raft transport.
 	RaftAddr string
+	// RaftTimeout is raft's heartbeat and election timeout: how long
+	// followers wait to hear from a leader before they elect another (the
+	// leader's lease is half of it). Lower fails over faster; too low
+	// for the network and the load elects leaders needlessly.
+	RaftTimeout time.Duration
 
 	// GossipAddr is the host:port memberlist binds (TCP and UDP).
 	GossipAddr string
@@ -110,6 +115,7 @@ func DefaultConfig() *Config {
 		DataDir:          "data",
 		HTTPAddr:         "127.0.0.1:8080",
 		RaftAddr:         "127.0.0.1:8300",
+		RaftTimeout:      500 * time.Millisecond,
 		GossipAddr:       "127.0.0.1:8301",
 		GossipPreset:     "lan",
 		JoinTimeout:      5 * time.Minute,
@@ -159,6 +165,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DeadServerGrace <= 0 {
 		errs = append(errs, errors.New("DeadServerGrace: must be positive"))
+	}
+	if c.RaftTimeout < 50*time.Millisecond {
+		errs = append(errs, errors.New("RaftTimeout: must be at least 50ms"))
 	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, errors.New("DrainTimeout: must not be negative"))

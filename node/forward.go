@@ -33,7 +33,7 @@ func newInternalClient() *http.Client {
 // applyEntry commits an entry here when this node leads, or on the leader
 // otherwise. With no leader it keeps trying for LeaderHold, then answers
 // that the cluster is unavailable.
-func (n *Node) applyEntry(ctx context.Context, buf []byte) (*fsm.ApplyResult, error) {
+func (n *Node) applyEntry(ctx context.Context, buf []byte, waitLocal bool) (*fsm.ApplyResult, error) {
 	deadline := time.Now().Add(n.config.LeaderHold)
 	backoff := 20 * time.Millisecond
 	var lastErr error
@@ -43,7 +43,7 @@ func (n *Node) applyEntry(ctx context.Context, buf []byte) (*fsm.ApplyResult, er
 		if n.raft.State() == raft.Leader {
 			res, err = n.applyLocal(ctx, buf)
 		} else if addr := n.leaderAPI(); addr != "" {
-			res, err = n.forwardApply(ctx, addr, buf)
+			res, err = n.forwardApply(ctx, addr, buf, waitLocal)
 		} else {
 			err = &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
 		}
@@ -81,9 +81,10 @@ func retryable(err error) bool {
 
 var errLeaderUnreachable = errors.New("leader unreachable")
 
-// forwardApply sends the entry to the leader and waits until this node has
-// applied it too, so the client can read its write back here.
-func (n *Node) forwardApply(ctx context.Context, addr string, buf []byte) (*fsm.ApplyResult, error) {
+// forwardApply sends the entry to the leader and, with waitLocal, waits
+// until this node has applied it too, so the client can read its write
+// back here.
+func (n *Node) forwardApply(ctx context.Context, addr string, buf []byte, waitLocal bool) (*fsm.ApplyResult, error) {
 	resp, err := transport.CallInternal(ctx, n.internal, addr, transport.InternalApplyPath, n.config.NodeName, buf)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errLeaderUnreachable, err)
@@ -97,17 +98,8 @@ func (n *Node) forwardApply(ctx context.Context, addr string, buf []byte) (*fsm.
 }
 
 // waitApplied waits, briefly, until this replica has applied index.
-func (n *Node) waitApplied(ctx context.Context, index uint64) {
-	deadline := time.Now().Add(n.config.ApplyTimeout)
-	for n.raft.AppliedIndex() < index && time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.shutdownCh:
-			return
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+func (n *Node) waitApplied(ctx context.Context, index uint64) bool {
+	return n.applied.wait(ctx, index, n.config.ApplyTimeout)
 }
 
 // leaderAPI is the API address of the raft leader, from gossip.
@@ -165,16 +157,20 @@ func (n *Node) peerSelf(ctx context.Context, addr string) (*api.AgentSelf, error
 
 var netDialer = net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
 
-// ReadIndex confirms this node still leads and returns the commit index a
-// linearizable read must wait for.
+// ReadIndex confirms this node still leads and returns the index of the
+// last write a linearizable read must see. A barrier does both: it commits
+// only with a quorum behind this leader, and completes once every earlier
+// entry is applied here, so the state machine's own index is then exact
+// (raft's commit index may name an entry the state machine never sees,
+// such as the no-op of an election).
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	if n.raft.State() != raft.Leader {
 		return 0, &transport.UnavailableError{Reason: "not the raft leader", RetryAfter: 100 * time.Millisecond}
 	}
-	index := n.raft.CommitIndex()
-	if err := n.raft.VerifyLeader().Error(); err != nil {
+	if err := n.raft.Barrier(n.config.ApplyTimeout).Error(); err != nil {
 		return 0, mapRaftError(err)
 	}
+	index, _ := n.applied.current()
 	return index, nil
 }
 
@@ -193,8 +189,7 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 			err = &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
 		}
 		if err == nil {
-			n.waitApplied(ctx, index)
-			if n.raft.AppliedIndex() < index {
+			if !n.waitApplied(ctx, index) {
 				return &transport.UnavailableError{Reason: "this node trails the leader too far for a consistent read", RetryAfter: time.Second}
 			}
 			return nil

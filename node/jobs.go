@@ -107,7 +107,7 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		job.Status = fsm.JobInvalid
 		job.StatusMsg = fmt.Sprintf("%s (%d MB requested, at most %d MB)", fsm.MsgTooMuchMemory, job.Memory, largest)
 		job.ArchiveStatus = fsm.ArchiveNoFiles
-		return n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
+		return n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
 	}
 
 	if n.draining.Load() {
@@ -120,7 +120,7 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 			RetryAfter: 5 * time.Second,
 		}
 	}
-	result, err := n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
+	result, err := n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
 	if err != nil || result.Existing {
 		n.capacity.release(id)
 	}
@@ -264,16 +264,17 @@ func (n *Node) reconcileJobs(recover bool) {
 }
 
 // waitCaughtUp blocks until a leader is known and this replica has applied
-// everything committed before now. It runs once at start-up, so a short
-// re-check interval costs nothing.
+// everything committed before now (a read barrier). It runs once at
+// start-up, so a short re-check interval costs nothing.
 func (n *Node) waitCaughtUp() error {
 	for {
-		if n.raft.State() == raft.Leader {
-			if err := n.raft.Barrier(n.config.ApplyTimeout).Error(); err == nil {
+		if addr, _ := n.raft.LeaderWithID(); addr != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), n.config.ApplyTimeout)
+			err := n.ReadBarrier(ctx)
+			cancel()
+			if err == nil {
 				return nil
 			}
-		} else if addr, _ := n.raft.LeaderWithID(); addr != "" && n.raft.CommitIndex() > 0 && n.raft.AppliedIndex() >= n.raft.CommitIndex() {
-			return nil
 		}
 		select {
 		case <-n.shutdownCh:

@@ -58,6 +58,7 @@ type Node struct {
 	runner   *runner.Runner
 	archive  archive.Store
 	capacity *capacity
+	applied  *appliedIndex
 	queue    *jobQueue
 	// dispatched holds the ids of unfinished jobs handed to the runner.
 	dispatched sync.Map
@@ -102,6 +103,7 @@ func New(cfg *Config) (*Node, error) {
 	}
 	n.capacity = newCapacity(cfg.MaxJobs, cfg.MaxMemory, n.announce)
 	n.members = newMembers(n.membersChanged)
+	n.applied = newAppliedIndex()
 	if err := n.setup(); err != nil {
 		n.Shutdown()
 		return nil, err
@@ -125,6 +127,7 @@ func (n *Node) setup() error {
 		Logger:      n.config.Logger,
 		OnJobChange: n.onJobChange,
 		OnRestore:   n.onRestore,
+		OnApplied:   func(index uint64) { n.applied.advance(index) },
 	})
 	if err != nil {
 		return err

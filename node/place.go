@@ -52,12 +52,7 @@ func (n *Node) forwardSubmit(ctx context.Context, addr string, sub *transport.Su
 	if err != nil {
 		return nil, errors.Join(errLeaderUnreachable, err)
 	}
-	res, err := resp.Result()
-	if err != nil {
-		return nil, err
-	}
-	n.waitApplied(ctx, res.Index)
-	return res, nil
+	return resp.Result()
 }
 
 // peers describes every live node for the chooser: this one exactly, the

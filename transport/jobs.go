@@ -62,11 +62,27 @@ func (h *handler) jobRoutes() {
 	h.mux.HandleFunc("GET "+p+"/{id}/output/{path...}", h.jobOutput)
 }
 
+// findJob looks a job up in the local replica. A miss may only mean the
+// replica trails a write just made through another node (a submission that
+// was placed elsewhere), so before answering 404 it waits for the replica
+// to catch up with the leader and looks again.
+func (h *handler) findJob(r *http.Request, id string) *fsm.Job {
+	if j := h.backend.State().Job(id); j != nil {
+		return j
+	}
+	if in, ok := h.backend.(Internal); ok && r.URL.Query().Get("consistent") != "true" {
+		if in.ReadBarrier(r.Context()) == nil {
+			return h.backend.State().Job(id)
+		}
+	}
+	return nil
+}
+
 // jobView wraps a read of one job, answering 404 for an unknown id.
 func (h *handler) jobView(fn func(http.ResponseWriter, *http.Request, *fsm.Job)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		j := h.backend.State().Job(id)
+		j := h.findJob(r, id)
 		if j == nil {
 			h.writeError(w, r, notFound("No job with id %s", id))
 			return
@@ -180,7 +196,7 @@ func (h *handler) searchJobs(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) killJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if h.backend.State().Job(id) == nil {
+	if h.findJob(r, id) == nil {
 		h.writeError(w, r, notFound("No job with id %s", id))
 		return
 	}
@@ -200,7 +216,7 @@ func (h *handler) killJob(w http.ResponseWriter, r *http.Request) {
 // jobOutput serves the job directory: listings, and files with ranges.
 func (h *handler) jobOutput(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	j := h.backend.State().Job(id)
+	j := h.findJob(r, id)
 	if j == nil {
 		h.writeError(w, r, notFound("No job with id %s", id))
 		return

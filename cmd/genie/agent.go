@@ -66,6 +66,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node id, raft data, job directories and the local archive")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "host:port for the REST API")
 	fs.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "host:port for raft traffic between nodes")
+	fs.DurationVar(&cfg.RaftTimeout, "raft-timeout", cfg.RaftTimeout, "raft heartbeat and election timeout; the leader's lease is half of it")
 	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "host:port for gossip (TCP and UDP)")
 	fs.Func("join", "gossip address(es) of existing members, comma-separated; retried until one answers", func(v string) error {
 		for _, a := range strings.Split(v, ",") {

@@ -1,0 +1,58 @@
+package node
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// appliedIndex follows the last log index the FSM applied, so callers can
+// wait for their write to reach this replica without polling.
+type appliedIndex struct {
+	mu      sync.Mutex
+	index   uint64
+	changed chan struct{} // closed and replaced on every advance
+}
+
+// raft's own AppliedIndex is no substitute: it advances when entries are
+// handed to the FSM, before the FSM has applied them.
+func newAppliedIndex() *appliedIndex {
+	return &appliedIndex{changed: make(chan struct{})}
+}
+
+// advance records that index was applied; called from the apply goroutine.
+func (a *appliedIndex) advance(index uint64) {
+	a.mu.Lock()
+	if index > a.index {
+		a.index = index
+		close(a.changed)
+		a.changed = make(chan struct{})
+	}
+	a.mu.Unlock()
+}
+
+func (a *appliedIndex) current() (uint64, <-chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.index, a.changed
+}
+
+// wait blocks until index is applied, ctx ends or timeout passes; it reports
+// whether index was applied.
+func (a *appliedIndex) wait(ctx context.Context, index uint64, timeout time.Duration) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		cur, changed := a.current()
+		if cur >= index {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return false
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/genie-cluster/genie/fsm"
+)
+
+// benchCluster starts three nodes with quiet logs and room for many jobs,
+// their runners held so only placement and the log are measured.
+func benchCluster(b *testing.B) *TestCluster {
+	b.Helper()
+	c := MakeCluster(b, 3, func(_ int, cfg *Config) {
+		cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
+		cfg.MaxJobs = 1 << 20
+		cfg.MaxMemory = 1 << 30
+	})
+	for _, n := range c.Nodes {
+		n.holdRunner.Store(true)
+	}
+	register(b, client(b, c.Nodes[0]))
+	for _, n := range c.Nodes {
+		waitFor(b, 10*time.Second, "the registry everywhere", func() bool { return n.State().Command("sh") != nil })
+	}
+	return c
+}
+
+// submitFrom runs total submissions from clients goroutines, client i
+// sending to urls[i%len(urls)], and returns the latencies and elapsed time.
+func submitFrom(b *testing.B, urls []string, clients, total int) ([]time.Duration, time.Duration) {
+	body, _ := json.Marshal(shellJob("true"))
+	hc := benchClient(clients)
+	lat := make([]time.Duration, total)
+	var next atomic.Int64
+	var failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func(url string) {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(total) {
+					return
+				}
+				t0 := time.Now()
+				code, err := postJob(hc, url, body)
+				lat[i] = time.Since(t0)
+				if err != nil || code != http.StatusAccepted {
+					failed.Add(1)
+				}
+			}
+		}(urls[w%len(urls)])
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d submissions failed", f, total)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat, elapsed
+}
+
+// BenchmarkClusterSubmit measures durable submissions to a 3-node cluster
+// from 16 clients, all on one node (a follower) and spread over all nodes.
+func BenchmarkClusterSubmit(b *testing.B) {
+	for _, mode := range []string{"clients-on-one-follower", "clients-on-all-nodes"} {
+		b.Run(mode, func(b *testing.B) {
+			c := benchCluster(b)
+			var urls []string
+			if mode == "clients-on-one-follower" {
+				urls = []string{"http://" + c.Followers()[0].HTTPAddr() + "/api/v3/jobs"}
+			} else {
+				for _, n := range c.Nodes {
+					urls = append(urls, "http://"+n.HTTPAddr()+"/api/v3/jobs")
+				}
+			}
+			b.ResetTimer()
+			lat, elapsed := submitFrom(b, urls, 16, b.N)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submits/s")
+			b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+		})
+	}
+}
+
+// BenchmarkClusterBurstBalance sends bursts of 300 submissions to one node
+// of a 3-node cluster and reports how evenly they were placed: the most
+// jobs on a node over the fewest.
+func BenchmarkClusterBurstBalance(b *testing.B) {
+	const burst = 300
+	c := benchCluster(b)
+	url := "http://" + c.Nodes[0].HTTPAddr() + "/api/v3/jobs"
+	worst := 0.0
+	for i := 0; i < b.N; i++ {
+		before := jobsPerNode(c)
+		submitFrom(b, []string{url}, 16, burst)
+		after := jobsPerNode(c)
+		lo, hi := burst, 0
+		for id, k := range after {
+			k -= before[id]
+			lo, hi = min(lo, k), max(hi, k)
+		}
+		if lo == 0 {
+			b.Fatalf("a node got no job: %v", after)
+		}
+		worst = max(worst, float64(hi)/float64(lo))
+		// Let gossip settle so each burst starts from reported loads.
+		time.Sleep(time.Second)
+	}
+	b.ReportMetric(worst, "max/min")
+}
+
+// jobsPerNode counts every job by the node it was placed on, as the first
+// node's replica has them once it has caught up with the leader.
+func jobsPerNode(c *TestCluster) map[string]int {
+	n := c.Nodes[0]
+	if err := n.ReadBarrier(context.Background()); err != nil {
+		panic(err)
+	}
+	out := map[string]int{}
+	jobs, _ := n.State().Jobs(fsmAllJobs, 0, 0)
+	for _, j := range jobs {
+		out[j.Node]++
+	}
+	for _, m := range c.Nodes {
+		if _, ok := out[m.ID()]; !ok {
+			out[m.ID()] = 0
+		}
+	}
+	return out
+}
+
+var fsmAllJobs = fsm.JobFilter{}
