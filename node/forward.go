@@ -64,7 +64,7 @@ func (n *Node) applyEntry(ctx context.Context, buf []byte, waitLocal bool) (*fsm
 			return nil, errShuttingDown
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 500*time.Millisecond)
+		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 
