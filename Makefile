@@ -6,7 +6,7 @@ PKGS     := ./...
 # Tests and benchmarks keep their temporary data dirs beside the checkout.
 TESTTMP  := $(CURDIR)/.tmp
 
-.PHONY: build run test bench lint fuzz clean
+.PHONY: build run test bench lint fuzz clean cluster cluster-stop
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/genie
@@ -15,6 +15,15 @@ build:
 # commands. Ctrl-C stops it.
 run: build
 	./$(BIN) agent -dev
+
+# A local cluster of N nodes on 127.0.0.1 (state in .cluster/); see
+# scripts/cluster.sh for add, remove, kill, restart, status and clean.
+N ?= 3
+cluster: build
+	scripts/cluster.sh start $(N)
+
+cluster-stop:
+	scripts/cluster.sh stop
 
 # The whole suite, as CI runs it.
 test: lint

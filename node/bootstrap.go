@@ -15,6 +15,7 @@ import (
 func (n *Node) maybeBootstrap() {
 	expect := n.config.BootstrapExpect
 	if expect <= 1 || n.hasRaftState() {
+		// 1 bootstraps at start-up (or, with -join, not at all).
 		return
 	}
 	var servers []raft.Server

@@ -363,3 +363,76 @@ func TestConsistentReadOnAFollower(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoNodesTheVoterLeaves covers the sole voter of a two-node group
+// leaving: it hands its vote to the other node, which then leads alone.
+func TestTwoNodesTheVoterLeaves(t *testing.T) {
+	c := MakeCluster(t, 1, nil)
+	second := c.AddNode(nil)
+	waitFor(t, 30*time.Second, "one voter and one non-voter", func() bool {
+		v, nv := raftServers(t, c)
+		return len(v) == 1 && len(nv) == 1 && nv[0] == second.ID()
+	})
+	if err := c.Nodes[0].Leave(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the second node to lead alone", func() bool {
+		if !second.IsLeader() {
+			return false
+		}
+		f := second.raft.GetConfiguration()
+		return f.Error() == nil && len(f.Configuration().Servers) == 1
+	})
+	if _, err := client(t, second).Clusters().Create(context.Background(), &api.Cluster{Name: "x", User: "u", Version: "1", Status: api.ClusterStatusUp}); err != nil {
+		t.Fatalf("write after the voter left: %v", err)
+	}
+	// The node that left shows as left, not dead.
+	waitFor(t, 10*time.Second, "the member to show as left", func() bool {
+		for _, m := range second.Members() {
+			if m.ID == c.Nodes[0].ID() {
+				return m.Status == "left"
+			}
+		}
+		return true
+	})
+}
+
+// TestReplacedNodeTakesItsSeat restarts a node with the same name and
+// addresses but an empty data dir (a new id): the leader drops the old id
+// and adds the new one.
+func TestReplacedNodeTakesItsSeat(t *testing.T) {
+	c := MakeCluster(t, 3, func(_ int, cfg *Config) { cfg.RaftAddr = freeLoopbackAddr(t) })
+	waitFor(t, 30*time.Second, "three voters", func() bool { v, _ := raftServers(t, c); return len(v) == 3 })
+	old := c.Followers()[0]
+	i := old.indexIn(c)
+	old.Shutdown()
+	cfg := *c.Config(i)
+	cfg.DataDir = t.TempDir()
+	cfg.JobsDir, cfg.ArchiveDir = "", ""
+	cfg.Join = []string{c.Config(c.WaitForLeader().indexIn(c)).GossipAddr}
+	cfg.Logger = TestLogger(t)
+	fresh := StartNode(t, &cfg)
+	c.Nodes[i] = fresh
+	waitFor(t, 30*time.Second, "the new id as a voter in place of the old", func() bool {
+		v, nv := raftServers(t, c)
+		ids := strings.Join(append(v, nv...), ",")
+		return len(v) == 3 && strings.Contains(strings.Join(v, ","), fresh.ID()) && !strings.Contains(ids, old.ID())
+	})
+	// Reconciling goes on: a new node still joins.
+	c.AddNode(nil)
+	waitFor(t, 30*time.Second, "four servers", func() bool { v, nv := raftServers(t, c); return len(v)+len(nv) == 4 })
+}
+
+func TestOperatorCallsThroughAFollower(t *testing.T) {
+	c := MakeCluster(t, 3, nil)
+	waitFor(t, 30*time.Second, "three voters", func() bool { v, _ := raftServers(t, c); return len(v) == 3 })
+	f := c.Followers()[0]
+	fc := client(t, f)
+	if err := fc.Operator().RaftRemovePeer(context.Background(), "nope"); !api.IsNotFound(err) {
+		t.Fatalf("remove unknown through a follower: %v", err)
+	}
+	if err := fc.Operator().RaftTransferLeader(context.Background(), f.ID()); err != nil {
+		t.Fatalf("transfer through a follower: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the follower to lead", func() bool { return f.IsLeader() })
+}

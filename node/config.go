@@ -59,7 +59,8 @@ type Config struct {
 	LeaderHold time.Duration
 
 	// BootstrapExpect is the number of servers to wait for before
-	// bootstrapping the raft group; 1 bootstraps a single node at once.
+	// bootstrapping the raft group; 1 bootstraps a single node at once,
+	// unless it is told to Join others; 0 never bootstraps.
 	BootstrapExpect int
 
 	// MaxJobs bounds the jobs this node runs at once (ACCEPTED, INIT and

@@ -32,6 +32,9 @@ type memberMeta struct {
 	// Accepted counts the forwarded submissions this node has taken, so a
 	// forwarding node knows which of its forwards Running includes.
 	Accepted uint64 `json:"acc,omitempty"`
+	// Leaving is set by a node about to leave the ring on purpose, so its
+	// peers can tell a departure from a death.
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // member is a node as gossip last described it.
@@ -65,6 +68,13 @@ func (m *members) set(n *memberlist.Node, status string) {
 	since := time.Now()
 	if ok && prev.Status == status {
 		since = prev.Since
+	}
+	// memberlist knows nodes by name: a node of the same name with a new
+	// id (its data dir was replaced) supersedes the old one.
+	for id, other := range m.byID {
+		if other.Name == n.Name && id != meta.ID {
+			delete(m.byID, id)
+		}
 	}
 	m.byID[meta.ID] = &member{Name: n.Name, Addr: net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port))),
 		Meta: meta, Status: status, Since: since}
@@ -112,7 +122,10 @@ type gossipEvents struct {
 func (e *gossipEvents) NotifyJoin(n *memberlist.Node)   { e.members.set(n, "alive") }
 func (e *gossipEvents) NotifyUpdate(n *memberlist.Node) { e.members.set(n, "alive") }
 func (e *gossipEvents) NotifyLeave(n *memberlist.Node) {
-	if n.State == memberlist.StateLeft {
+	// memberlist does not fill in Node.State here; a node that leaves on
+	// purpose says so in its metadata first.
+	var meta memberMeta
+	if n.State == memberlist.StateLeft || (json.Unmarshal(n.Meta, &meta) == nil && meta.Leaving) {
 		e.members.set(n, "left")
 		return
 	}
@@ -185,6 +198,7 @@ func (n *Node) localMeta() memberMeta {
 		Expect:       n.config.BootstrapExpect,
 		Bootstrapped: n.hasRaftState(),
 		Accepted:     n.forwardsAccepted.Load(),
+		Leaving:      n.leaving.Load(),
 	}
 }
 

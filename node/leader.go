@@ -117,6 +117,14 @@ func (n *Node) nextConfigChange(ctx context.Context, servers []raft.Server, inde
 			continue
 		}
 		s, ok := inConfig[id]
+		if holder, taken := holderOf(servers, raft.ServerAddress(m.Meta.Raft)); taken && holder.ID != id {
+			// Another server id holds this address: the node there was
+			// replaced (its data dir wiped), so the old id is gone for good.
+			return func() error {
+				n.logger.Info("removing a server whose address a new node took", "old_id", holder.ID, "member", m.Name, "new_id", id)
+				return n.raft.RemoveServer(holder.ID, index, timeout).Error()
+			}
+		}
 		switch {
 		case !ok:
 			return func() error {
@@ -171,6 +179,16 @@ func (n *Node) nextConfigChange(ctx context.Context, servers []raft.Server, inde
 		}
 	}
 	return n.voterChange(ctx, servers, index)
+}
+
+// holderOf finds the server at addr.
+func holderOf(servers []raft.Server, addr raft.ServerAddress) (raft.Server, bool) {
+	for _, s := range servers {
+		if s.Address == addr {
+			return s, true
+		}
+	}
+	return raft.Server{}, false
 }
 
 // quorumSurvivesRemoval reports whether the voters still alive after

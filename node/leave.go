@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -33,8 +31,13 @@ func (n *Node) Leave() error {
 	}
 	n.drain()
 
-	if n.otherVoters() > 0 {
-		if n.IsLeader() {
+	if n.otherServers() > 0 {
+		if n.otherVoters() == 0 && n.IsLeader() {
+			// The only voter must hand its vote on, or those staying have
+			// no quorum at all.
+			n.promoteSuccessor()
+		}
+		if n.IsLeader() && n.otherVoters() > 0 {
 			if err := n.raft.LeadershipTransfer().Error(); err != nil {
 				n.logger.Warn("leadership transfer failed; leaving as leader", "error", err)
 			}
@@ -44,6 +47,10 @@ func (n *Node) Leave() error {
 		}
 	}
 	if n.gossip != nil {
+		n.leaving.Store(true)
+		if err := n.gossip.UpdateNode(2 * time.Second); err != nil {
+			n.logger.Warn("could not gossip that this node is leaving", "error", err)
+		}
 		if err := n.gossip.Leave(5 * time.Second); err != nil {
 			n.logger.Warn("gossip leave", "error", err)
 		}
@@ -91,6 +98,56 @@ func (n *Node) drain() {
 	}
 }
 
+// otherServers counts the servers besides this node.
+func (n *Node) otherServers() int {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return 0
+	}
+	count := 0
+	for _, s := range f.Configuration().Servers {
+		if s.ID != raft.ServerID(n.id) {
+			count++
+		}
+	}
+	return count
+}
+
+// promoteSuccessor makes the most caught-up live non-voter a voter, for a
+// sole voter about to leave.
+func (n *Node) promoteSuccessor() {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return
+	}
+	var best raft.Server
+	var bestIndex uint64
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			continue
+		}
+		m, ok := n.members.get(string(s.ID))
+		if !ok || m.Status != "alive" {
+			continue
+		}
+		self, err := n.peerSelf(context.Background(), m.Meta.API)
+		if err != nil {
+			continue
+		}
+		if best.ID == "" || self.AppliedIndex > bestIndex {
+			best, bestIndex = s, self.AppliedIndex
+		}
+	}
+	if best.ID == "" {
+		n.logger.Warn("no live non-voter to take over the vote: the nodes staying will have no quorum")
+		return
+	}
+	n.logger.Info("promoting a successor before leaving as the only voter", "id", best.ID)
+	if err := n.raft.AddVoter(best.ID, best.Address, f.Index(), n.config.ApplyTimeout).Error(); err != nil {
+		n.logger.Error("promoting a successor failed", "id", best.ID, "error", err)
+	}
+}
+
 // otherVoters counts the voters besides this node.
 func (n *Node) otherVoters() int {
 	f := n.raft.GetConfiguration()
@@ -113,10 +170,8 @@ func (n *Node) leaveRaft() error {
 		var err error
 		if n.IsLeader() {
 			err = n.raft.RemoveServer(raft.ServerID(n.id), 0, n.config.ApplyTimeout).Error()
-		} else if addr := n.leaderAPI(); addr != "" {
-			err = n.askLeaderToRemove(addr)
 		} else {
-			err = fmt.Errorf("no leader")
+			err = n.askLeaderToRemove()
 		}
 		if err == nil {
 			n.logger.Info("left the raft group")
@@ -129,21 +184,8 @@ func (n *Node) leaveRaft() error {
 	}
 }
 
-func (n *Node) askLeaderToRemove(addr string) error {
+func (n *Node) askLeaderToRemove() error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.config.ApplyTimeout)
 	defer cancel()
-	u := "http://" + addr + "/v1/operator/raft/remove-peer?id=" + url.QueryEscape(n.id)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := n.internal.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("leader answered %d", resp.StatusCode)
-	}
-	return nil
+	return n.operatorOnLeader(ctx, "/v1/operator/raft/remove-peer?id="+url.QueryEscape(n.id))
 }

@@ -51,6 +51,7 @@ type Node struct {
 	internal    *http.Client
 	// draining: the node takes no new jobs (it is leaving).
 	draining     atomic.Bool
+	leaving      atomic.Bool
 	bootstrapped atomic.Bool
 	// forwardsAccepted numbers the submissions peers placed here.
 	forwardsAccepted atomic.Uint64

@@ -2,9 +2,13 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -110,9 +114,12 @@ func (n *Node) RaftPeers(ctx context.Context) ([]api.RaftPeer, error) {
 	return out, nil
 }
 
-// RemoveRaftPeer removes a server from the raft configuration; only the
-// leader can.
+// RemoveRaftPeer removes a server from the raft configuration. Only the
+// leader can: a follower passes the request on.
 func (n *Node) RemoveRaftPeer(ctx context.Context, id string) error {
+	if !n.IsLeader() {
+		return n.operatorOnLeader(ctx, "/v1/operator/raft/remove-peer?id="+url.QueryEscape(id))
+	}
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return err
@@ -133,6 +140,13 @@ func (n *Node) RemoveRaftPeer(ctx context.Context, id string) error {
 // TransferLeadership hands leadership to server id, or to the most
 // up-to-date voter when id is empty.
 func (n *Node) TransferLeadership(ctx context.Context, id string) error {
+	if !n.IsLeader() {
+		q := ""
+		if id != "" {
+			q = "?id=" + url.QueryEscape(id)
+		}
+		return n.operatorOnLeader(ctx, "/v1/operator/raft/transfer-leader"+q)
+	}
 	cfg := n.raft.GetConfiguration()
 	if err := cfg.Error(); err != nil {
 		return err
@@ -165,4 +179,37 @@ func (n *Node) TransferLeadership(ctx context.Context, id string) error {
 		return mapRaftError(fmt.Errorf("transfer leadership: %w", err))
 	}
 	return nil
+}
+
+// operatorOnLeader sends an operator request to the leader and returns its
+// answer as an error of the same kind.
+func (n *Node) operatorOnLeader(ctx context.Context, pathAndQuery string) error {
+	addr := n.leaderAPI()
+	if addr == "" {
+		return &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+pathAndQuery, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set(transport.ForwardedFromHeader, n.config.NodeName)
+	resp, err := n.internal.Do(req)
+	if err != nil {
+		return &transport.UnavailableError{Reason: fmt.Sprintf("leader %s does not answer: %v", addr, err), RetryAfter: time.Second}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	var body struct {
+		Message string `json:"message"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return fsm.Errorf(fsm.ErrCodeNotFound, "%s", body.Message)
+	case http.StatusPreconditionFailed:
+		return fsm.Errorf(fsm.ErrCodeInvalid, "%s", body.Message)
+	}
+	return &transport.UnavailableError{Reason: fmt.Sprintf("leader answered %d: %s", resp.StatusCode, body.Message), RetryAfter: time.Second}
 }

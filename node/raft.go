@@ -85,7 +85,9 @@ func (n *Node) setupRaft() error {
 	n.raftTransport = trans
 
 	conf := n.raftConfig()
-	if n.config.BootstrapExpect == 1 {
+	// Alone means alone: a node told to join others never bootstraps a
+	// group of one beside theirs.
+	if n.config.BootstrapExpect == 1 && len(n.config.Join) == 0 {
 		has, err := raft.HasExistingState(logs, store, snaps)
 		if err != nil {
 			return err
