@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -144,3 +145,54 @@ func jobsPerNode(c *TestCluster) map[string]int {
 }
 
 var fsmAllJobs = fsm.JobFilter{}
+
+// BenchmarkClusterSteadyLoad keeps a 3-node cluster under full submission
+// load (16 clients over all nodes, runners held) for GENIE_LOAD_DURATION
+// (default 60s; the figure in the README is for 10m) and reports how many
+// times leadership changed meanwhile: with the raft timeouts tuned right,
+// none.
+func BenchmarkClusterSteadyLoad(b *testing.B) {
+	duration := time.Minute
+	if v := os.Getenv("GENIE_LOAD_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("GENIE_LOAD_DURATION: %v", err)
+		}
+		duration = d
+	}
+	for i := 0; i < b.N; i++ {
+		c := benchCluster(b)
+		leader := c.WaitForLeader()
+		startTerm := leader.Self().Term
+		var urls []string
+		for _, n := range c.Nodes {
+			urls = append(urls, "http://"+n.HTTPAddr()+"/api/v3/jobs")
+		}
+		body, _ := json.Marshal(shellJob("true"))
+		hc := benchClient(16)
+		stop := time.Now().Add(duration)
+		var done, failed atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < 16; w++ {
+			wg.Add(1)
+			go func(url string) {
+				defer wg.Done()
+				for time.Now().Before(stop) {
+					if code, err := postJob(hc, url, body); err != nil || code != http.StatusAccepted {
+						failed.Add(1)
+					} else {
+						done.Add(1)
+					}
+				}
+			}(urls[w%len(urls)])
+		}
+		wg.Wait()
+		end := c.WaitForLeader()
+		b.ReportMetric(float64(end.Self().Term-startTerm), "elections")
+		b.ReportMetric(float64(done.Load())/duration.Seconds(), "submits/s")
+		b.ReportMetric(float64(failed.Load()), "failed")
+		if end != leader {
+			b.Logf("leader changed from %s to %s", leader.Name(), end.Name())
+		}
+	}
+}
