@@ -16,12 +16,16 @@ var awkward = []string{
 	"tab\there", "\x01ctrl", "ünïcødé", "-n", "--", "!", "{a,b}",
 }
 
-// shells lists the POSIX shells on this machine the run script must work with.
+// shells lists the POSIX shells on this machine the run script must work
+// with. CI installs busybox (the shell of genie's container image) and must
+// have them all.
 func shells(t *testing.T) []string {
 	var out []string
 	for _, sh := range []string{"/bin/sh", "dash", "busybox", "bash"} {
 		if p, err := exec.LookPath(sh); err == nil {
 			out = append(out, p)
+		} else if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: .ci/run installs it", sh)
 		}
 	}
 	if len(out) == 0 {
