@@ -38,6 +38,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkSubmit' -benchtime 20000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkEndToEndTrue' -benchtime 3000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkNodeRSSWithFinishedJobs' -benchtime 1x ./cmd/genie && \
+	$(GO) test -run '^$$' -bench 'BenchmarkClusterSubmit' -benchtime 10000x ./node && \
+	$(GO) test -run '^$$' -bench 'BenchmarkClusterBurstBalance' -benchtime 5x ./node && \
+	$(GO) test -run '^$$' -bench 'BenchmarkLeaderFailover' -benchtime 7x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner
 
 lint:
