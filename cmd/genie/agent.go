@@ -124,11 +124,20 @@ func (c *AgentCommand) Run(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
+	drainSet := os.Getenv("GENIE_DRAIN_TIMEOUT") != ""
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "data-dir" {
+		switch f.Name {
+		case "data-dir":
 			dataDirSet = true
+		case "drain-timeout":
+			drainSet = true
 		}
 	})
+	if cfg.Dev && !drainSet {
+		// A development node stopped with Ctrl-C should not keep the
+		// terminal for minutes.
+		cfg.DrainTimeout = 10 * time.Second
+	}
 	if fs.NArg() > 0 {
 		c.UI.Error(fmt.Sprintf("unexpected arguments: %v", fs.Args()))
 		return 1
