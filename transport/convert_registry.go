@@ -40,12 +40,7 @@ func clusterFromDTO(d *api.Cluster) (fsm.Cluster, error) {
 	var v validator
 	c := fsm.Cluster{Resource: resourceFromDTO(&v, d.ID, d.Name, d.User, d.Version, d.Description, d.SetupFile,
 		d.Metadata, d.Tags, d.Configs, d.Dependencies)}
-	switch {
-	case d.Status == "":
-		v.fail("status", "is required: UP, OUT_OF_SERVICE or TERMINATED")
-	case !d.Status.Valid():
-		v.fail("status", "%q is not UP, OUT_OF_SERVICE or TERMINATED", d.Status)
-	}
+	v.status(string(d.Status), d.Status.Valid(), "UP, OUT_OF_SERVICE or TERMINATED")
 	c.Status = fsm.ClusterStatus(d.Status)
 	return c, v.error()
 }
@@ -68,12 +63,7 @@ func commandFromDTO(d *api.Command) (fsm.Command, error) {
 	var v validator
 	c := fsm.Command{Resource: resourceFromDTO(&v, d.ID, d.Name, d.User, d.Version, d.Description, d.SetupFile,
 		d.Metadata, d.Tags, d.Configs, d.Dependencies)}
-	switch {
-	case d.Status == "":
-		v.fail("status", "is required: ACTIVE, DEPRECATED or INACTIVE")
-	case !d.Status.Valid():
-		v.fail("status", "%q is not ACTIVE, DEPRECATED or INACTIVE", d.Status)
-	}
+	v.status(string(d.Status), d.Status.Valid(), "ACTIVE, DEPRECATED or INACTIVE")
 	c.Status = fsm.ResourceStatus(d.Status)
 	argv := d.Argv()
 	if len(argv) == 0 {
@@ -160,12 +150,7 @@ func applicationFromDTO(d *api.Application) (fsm.Application, error) {
 	var v validator
 	a := fsm.Application{Resource: resourceFromDTO(&v, d.ID, d.Name, d.User, d.Version, d.Description, d.SetupFile,
 		d.Metadata, d.Tags, d.Configs, d.Dependencies)}
-	switch {
-	case d.Status == "":
-		v.fail("status", "is required: ACTIVE, DEPRECATED or INACTIVE")
-	case !d.Status.Valid():
-		v.fail("status", "%q is not ACTIVE, DEPRECATED or INACTIVE", d.Status)
-	}
+	v.status(string(d.Status), d.Status.Valid(), "ACTIVE, DEPRECATED or INACTIVE")
 	a.Status = fsm.ResourceStatus(d.Status)
 	v.optional("type", d.Type, maxShort)
 	a.Type = strings.TrimSpace(d.Type)

@@ -54,6 +54,17 @@ func (v *validator) optional(field, s string, max int) {
 	}
 }
 
+// status checks a resource's required status field; allowed names the
+// values for the message.
+func (v *validator) status(status string, valid bool, allowed string) {
+	switch {
+	case status == "":
+		v.fail("status", "is required: %s", allowed)
+	case !valid:
+		v.fail("status", "%q is not %s", status, allowed)
+	}
+}
+
 // id checks a client-chosen id: it becomes a URL path segment and a
 // directory name, so it must be a plain token.
 func (v *validator) id(field, id string) {
