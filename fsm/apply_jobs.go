@@ -48,6 +48,10 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 	if existing == nil {
 		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), jobChange{}
 	}
+	if req.Token != "" && existing.LastToken == req.Token && existing.Status == req.To {
+		// A retry of the transition that brought the job here.
+		return &ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, jobChange{}
+	}
 	if existing.Status.Terminal() {
 		return Errorf(ErrCodeStatus, "job %s is %s: its status is final", req.ID, existing.Status), jobChange{}
 	}
@@ -69,6 +73,7 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 	if req.ArchiveStatus != "" {
 		j.ArchiveStatus = req.ArchiveStatus
 	}
+	j.LastToken = req.Token
 	if req.Time != 0 {
 		j.Updated = req.Time
 		if req.To == JobRunning && j.Started == 0 {

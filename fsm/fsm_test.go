@@ -312,3 +312,22 @@ func TestSearchAndCountFinishedJobs(t *testing.T) {
 		t.Fatalf("active on node: %d", len(got))
 	}
 }
+
+// TestRetriedTransitionSucceeds replays a committed transition whose answer
+// was lost: with the same token it succeeds, without one it is a failed
+// compare-and-set as before.
+func TestRetriedTransitionSucceeds(t *testing.T) {
+	tf := newTestFSM(t)
+	tf.mustApply(JobSubmitRequestType, submit("j1", JobAccepted))
+	claim := &JobTransitionRequest{ID: "j1", From: []JobStatus{JobAccepted}, To: JobInit, Token: "n1/j1/INIT"}
+	tf.mustApply(JobTransitionRequestType, claim)
+	if res := tf.mustApply(JobTransitionRequestType, claim); !res.Existing || res.Job.Status != JobInit {
+		t.Fatalf("replayed claim: %+v", res)
+	}
+	other := *claim
+	other.Token = "n2/j1/INIT"
+	tf.wantCode(ErrCodeStatus, JobTransitionRequestType, &other)
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "j1", From: []JobStatus{JobInit}, To: JobRunning, Token: "n1/j1/RUNNING"})
+	// The old claim's token no longer matches the job's last transition.
+	tf.wantCode(ErrCodeStatus, JobTransitionRequestType, claim)
+}

@@ -91,6 +91,11 @@ type JobTransitionRequest struct {
 	ProcessID     int
 	ExitCode      *int
 	ArchiveStatus ArchiveStatus
+
+	// Token names the transition, so a retry of one that was committed
+	// but whose answer was lost (a dropped connection to the leader)
+	// succeeds instead of failing its compare-and-set.
+	Token string
 }
 
 // JobArchiveRequest records where a finished job's directory was archived.

@@ -242,6 +242,9 @@ type Job struct {
 	StdoutSize int64
 	StderrSize int64
 
+	// LastToken is the token of the last transition applied.
+	LastToken string
+
 	// CreateIndex is the raft index of the submission: unique and
 	// increasing, so it orders jobs newest first.
 	CreateIndex uint64

@@ -91,7 +91,11 @@ type reporter struct {
 	n *Node
 }
 
+// Transition records a runner's transition. Its token names the job, the
+// target status and this node: a job reaches a status once on a node, so a
+// retry after a lost answer is recognised as already done.
 func (r *reporter) Transition(ctx context.Context, req fsm.JobTransitionRequest) error {
+	req.Token = r.n.id + "/" + req.ID + "/" + string(req.To)
 	_, err := r.n.Apply(ctx, fsm.JobTransitionRequestType, &req)
 	return err
 }
