@@ -9,7 +9,7 @@ import (
 // LeaderResponse names the raft leader; both fields are empty when there is
 // none.
 type LeaderResponse struct {
-	// Leader is the leader's API address.
+	// Leader is the leader's raft address; LeaderID its node id.
 	Leader   string `json:"leader"`
 	LeaderID string `json:"leaderId"`
 }
