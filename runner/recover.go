@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/genie-cluster/genie/archive"
@@ -69,24 +68,16 @@ func (r *Runner) recoverJob(j *job) {
 		r.end(j, o)
 		return
 	}
-	_, pidErr := readPid(j.dir)
-	r.end(j, r.lostOutcome(j, pidErr == nil || j.spec.Job.ProcessID != 0))
+	r.end(j, r.lostOutcome(j, j.spec.Job.ProcessID != 0))
 }
 
-// findJobProcess looks for the job's live run script: at the pid its script
-// wrote, at the pid the log recorded, and, for the moment between starting
-// the script and either of those, among all processes. Each candidate's
-// command line must name this job's run script.
+// findJobProcess looks for the job's live run script: at the pid the log
+// recorded, and, for a job that was not recorded RUNNING (the node stopped
+// between starting the script and recording it), among all processes. The
+// candidate's command line must name this job's run script.
 func findJobProcess(j *job) (int, *pidWaiter, bool) {
 	runPath := filepath.Join(j.dir, runFile)
-	var candidates []int
-	if pid, err := readPid(j.dir); err == nil {
-		candidates = append(candidates, pid)
-	}
 	if pid := j.spec.Job.ProcessID; pid > 0 {
-		candidates = append(candidates, pid)
-	}
-	for _, pid := range candidates {
 		if w, err := openJobProcess(pid, runPath); err == nil {
 			return pid, w, true
 		}
@@ -143,7 +134,8 @@ func (r *Runner) reattach(j *job, pid int, w *pidWaiter) {
 	started := time.UnixMilli(j.spec.Job.Started)
 	if j.spec.Job.Started == 0 {
 		started = r.conf.Now()
-		if info, err := os.Stat(filepath.Join(j.dir, pidFile)); err == nil {
+		// The run script is written just before it starts.
+		if info, err := os.Stat(filepath.Join(j.dir, runFile)); err == nil {
 			started = info.ModTime()
 		}
 	}
@@ -169,18 +161,6 @@ func (r *Runner) reattach(j *job, pid int, w *pidWaiter) {
 		r.markRunning(j)
 	}
 	r.await(j)
-}
-
-func readPid(dir string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(dir, pidFile))
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("bad pid file %q", b)
-	}
-	return pid, nil
 }
 
 // pidWaiter waits for a process that is not the runner's child.

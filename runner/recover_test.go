@@ -128,9 +128,8 @@ func TestRecoverInitJobWithProcess(t *testing.T) {
 	old := e.runner()
 	s, fifo := fifoJob(t, e, "re-4", 0)
 	old.Start(s)
-	waitFor(t, 5*time.Second, "the pid file", func() bool { _, err := readPid(old.JobDir("re-4")); return err == nil })
+	pid := waitScript(t, old.JobDir("re-4"))
 	old.Close()
-	pid, _ := readPid(old.JobDir("re-4"))
 	t.Cleanup(func() { killAll(pid) })
 	if st := e.rep.job("re-4").Status; st != fsm.JobInit {
 		t.Fatalf("recorded %s", st)
@@ -152,43 +151,15 @@ func TestRecoverInitJobWithProcess(t *testing.T) {
 	}
 }
 
-// TestRecoverFindsProcessWithoutPidFile covers a node that died between
-// starting the run script and anything recording its pid: the process is
-// found by its command line.
-func TestRecoverFindsProcessWithoutPidFile(t *testing.T) {
-	e := newTestEnv(t)
-	e.rep.block = func(ctx context.Context, req fsm.JobTransitionRequest) error {
-		if req.To == fsm.JobRunning {
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		return nil
-	}
-	old := e.runner()
-	s, fifo := fifoJob(t, e, "re-5", 6)
-	old.Start(s)
-	waitFor(t, 5*time.Second, "the pid file", func() bool { _, err := readPid(old.JobDir("re-5")); return err == nil })
-	old.Close()
-	pid, _ := readPid(old.JobDir("re-5"))
-	t.Cleanup(func() { killAll(pid) })
-	if err := os.Remove(filepath.Join(old.JobDir("re-5"), pidFile)); err != nil {
-		t.Fatal(err)
-	}
-
-	e.rep.mu.Lock()
-	e.rep.block = nil
-	e.rep.mu.Unlock()
-	r := e.runner()
-	r.Recover(respec(e, s))
-	got := waitJob(t, e.rep, "re-5", fsm.JobRunning)
-	if got.ProcessID != pid {
-		t.Fatalf("re-attached pid %d, want %d", got.ProcessID, pid)
-	}
-	release(t, fifo)
-	got = waitJob(t, e.rep, "re-5", fsm.JobFailed)
-	if *got.ExitCode != 6 {
-		t.Fatalf("exit %v", *got.ExitCode)
-	}
+// waitScript waits until the job's run script runs and returns its pid.
+func waitScript(t *testing.T, dir string) int {
+	t.Helper()
+	var pids []int
+	waitFor(t, 5*time.Second, "the run script", func() bool {
+		pids = processesRunning(filepath.Join(dir, runFile))
+		return len(pids) > 0
+	})
+	return pids[0]
 }
 
 // deadJobDir fakes what a node left behind: a job directory with some files.

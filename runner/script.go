@@ -59,14 +59,14 @@ func jobEnv(dir string, spec Spec, nodeName string) [][2]string {
 }
 
 // runScript writes the job as a POSIX shell script (dash and busybox sh
-// run it). The script records its pid and exit code in the job directory
-// itself, so a node that restarts can learn how a job ended without having
-// been its parent.
+// run it). The script records its exit code in the job directory itself,
+// so a node that restarts can learn how a job ended without having been its
+// parent. Its pid needs no file: the log records it once the job runs, and
+// before that a restarted node finds the script by its command line.
 func runScript(dir string, spec Spec, setups []string, nodeName string) string {
 	exitFile := quote(filepath.Join(dir, exitCodeFile))
 	var b strings.Builder
 	b.Grow(2048)
-	b.WriteString("echo $$ >" + quote(filepath.Join(dir, pidFile)) + "\n")
 	b.WriteString("cd " + quote(dir) + " || exit\n")
 	for _, kv := range jobEnv(dir, spec, nodeName) {
 		b.WriteString("export " + kv[0] + "=" + quote(kv[1]) + "\n")

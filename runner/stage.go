@@ -17,7 +17,6 @@ const (
 	stdoutFile   = "stdout"
 	stderrFile   = "stderr"
 	genieDir     = "genie"
-	pidFile      = "genie/pid"
 	exitCodeFile = "genie/exit-code"
 )
 
