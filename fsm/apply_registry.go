@@ -12,6 +12,9 @@ func applyCluster(txn *memdb.Txn, index uint64, req *ClusterRequest) interface{}
 	}
 	switch req.Op {
 	case OpCreate:
+		if existing != nil && retried(&existing.Resource, &c.Resource) {
+			return &ApplyResult{Index: existing.ModifyIndex, Existing: true}
+		}
 		if existing != nil {
 			return Errorf(ErrCodeExists, "a cluster with id %s already exists", c.ID)
 		}
@@ -20,6 +23,9 @@ func applyCluster(txn *memdb.Txn, index uint64, req *ClusterRequest) interface{}
 			return err
 		}
 	case OpUpdate:
+		if existing != nil && retried(&existing.Resource, &c.Resource) {
+			return &ApplyResult{Index: existing.ModifyIndex, Existing: true}
+		}
 		if err := checkUpdate("cluster", c.ID, existing != nil, modifyIndex(existing), req.ExpectIndex); err != nil {
 			return err
 		}
@@ -56,6 +62,9 @@ func applyCommand(txn *memdb.Txn, index uint64, req *CommandRequest) interface{}
 	existing, _ := raw.(*Command)
 	switch req.Op {
 	case OpCreate, OpUpdate:
+		if existing != nil && retried(&existing.Resource, &c.Resource) {
+			return &ApplyResult{Index: existing.ModifyIndex, Existing: true}
+		}
 		if req.Op == OpCreate && existing != nil {
 			return Errorf(ErrCodeExists, "a command with id %s already exists", c.ID)
 		}
@@ -114,6 +123,9 @@ func applyApplication(txn *memdb.Txn, index uint64, req *ApplicationRequest) int
 	}
 	switch req.Op {
 	case OpCreate:
+		if existing != nil && retried(&existing.Resource, &a.Resource) {
+			return &ApplyResult{Index: existing.ModifyIndex, Existing: true}
+		}
 		if existing != nil {
 			return Errorf(ErrCodeExists, "an application with id %s already exists", a.ID)
 		}
@@ -122,6 +134,9 @@ func applyApplication(txn *memdb.Txn, index uint64, req *ApplicationRequest) int
 			return err
 		}
 	case OpUpdate:
+		if existing != nil && retried(&existing.Resource, &a.Resource) {
+			return &ApplyResult{Index: existing.ModifyIndex, Existing: true}
+		}
 		if err := checkUpdate("application", a.ID, existing != nil, idx, req.ExpectIndex); err != nil {
 			return err
 		}
@@ -148,6 +163,12 @@ func applyApplication(txn *memdb.Txn, index uint64, req *ApplicationRequest) int
 		return Errorf(ErrCodeInvalid, "unknown registry operation %d", req.Op)
 	}
 	return &ApplyResult{Index: index}
+}
+
+// retried reports whether a write is a retry of the one that made the
+// current version.
+func retried(current, write *Resource) bool {
+	return write.WriteToken != "" && current.WriteToken == write.WriteToken
 }
 
 func firstCluster(txn *memdb.Txn, id string) (*Cluster, error) {

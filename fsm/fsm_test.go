@@ -331,3 +331,26 @@ func TestRetriedTransitionSucceeds(t *testing.T) {
 	// The old claim's token no longer matches the job's last transition.
 	tf.wantCode(ErrCodeStatus, JobTransitionRequestType, claim)
 }
+
+// TestRetriedRegistryWriteSucceeds replays a committed create and update
+// whose answers were lost.
+func TestRetriedRegistryWriteSucceeds(t *testing.T) {
+	tf := newTestFSM(t)
+	c := cluster("c1", "prod", ClusterUp)
+	c.WriteToken = "w1"
+	tf.mustApply(ClusterRequestType, &ClusterRequest{Op: OpCreate, Cluster: c})
+	if res := tf.mustApply(ClusterRequestType, &ClusterRequest{Op: OpCreate, Cluster: c}); !res.Existing {
+		t.Fatal("replayed create not recognised")
+	}
+	other := c
+	other.WriteToken = "w2"
+	tf.wantCode(ErrCodeExists, ClusterRequestType, &ClusterRequest{Op: OpCreate, Cluster: other})
+
+	up := c
+	up.Status, up.WriteToken = ClusterOutOfService, "w3"
+	tf.mustApply(ClusterRequestType, &ClusterRequest{Op: OpUpdate, Cluster: up, ExpectIndex: 1})
+	// The retry's expected index is stale now, but it is the same write.
+	if res := tf.mustApply(ClusterRequestType, &ClusterRequest{Op: OpUpdate, Cluster: up, ExpectIndex: 1}); !res.Existing {
+		t.Fatal("replayed update not recognised")
+	}
+}

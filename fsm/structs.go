@@ -88,6 +88,9 @@ type Resource struct {
 	// ModifyIndex is the raft index of the last change; updates may make it
 	// a precondition so read-modify-write cycles never lose a concurrent change.
 	ModifyIndex uint64
+	// WriteToken names the write that made this version, so a retry of a
+	// write that was committed while its answer was lost is recognised.
+	WriteToken string
 }
 
 // HasTags reports whether the resource carries every tag in tags, counting

@@ -144,6 +144,7 @@ func registryCreate[T any, D any](h *handler, w http.ResponseWriter, r *http.Req
 	}
 	now := time.Now().UnixMilli()
 	res.Created, res.Updated = now, now
+	res.WriteToken = uuid.NewString()
 	if _, err := h.backend.Apply(r.Context(), k.msgType, k.request(fsm.OpCreate, t, 0)); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -338,6 +339,7 @@ func modify[T any, D any](ctx context.Context, h *handler, k *registryKind[T, D]
 		res := k.resource(&next)
 		res.ID = id
 		res.Updated = time.Now().UnixMilli()
+		res.WriteToken = uuid.NewString()
 		_, err := h.backend.Apply(ctx, k.msgType, k.request(fsm.OpUpdate, next, k.resource(cur).ModifyIndex))
 		if fsm.CodeOf(err) != fsm.ErrCodeModified {
 			return err
