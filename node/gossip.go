@@ -236,7 +236,7 @@ func (n *Node) announce() {
 	}
 }
 
-// join joins the gossip ring through any of addrs, retrying until it works
+// joinLoop joins the gossip ring through any of addrs, retrying until it works
 // or JoinTimeout passes.
 func (n *Node) joinLoop(addrs []string) {
 	defer n.wg.Done()

@@ -155,14 +155,8 @@ func (h *handler) commandRoutes() {
 	})
 	// Add one criterion at the lowest priority.
 	h.mux.HandleFunc("POST "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
-		var in api.Criterion
-		if err := decodeJSON(r, &in); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		var v validator
-		crit := criterionFromDTO(&v, "criterion", in)
-		if err := v.error(); err != nil {
+		crit, err := decodeCriterion(r)
+		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
@@ -185,14 +179,8 @@ func (h *handler) commandRoutes() {
 		h.answerCriteria(w, r, func([]fsm.Criterion) ([]fsm.Criterion, error) { return crits, nil })
 	})
 	h.mux.HandleFunc("PUT "+p+"/clusterCriteria/{priority}", func(w http.ResponseWriter, r *http.Request) {
-		var in api.Criterion
-		if err := decodeJSON(r, &in); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		var v validator
-		crit := criterionFromDTO(&v, "criterion", in)
-		if err := v.error(); err != nil {
+		crit, err := decodeCriterion(r)
+		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
@@ -276,6 +264,17 @@ func (h *handler) answerCriteria(w http.ResponseWriter, r *http.Request, fn func
 		return
 	}
 	writeJSON(w, http.StatusOK, criteriaToDTO(result))
+}
+
+// decodeCriterion reads and validates one cluster criterion from the body.
+func decodeCriterion(r *http.Request) (fsm.Criterion, error) {
+	var in api.Criterion
+	if err := decodeJSON(r, &in); err != nil {
+		return fsm.Criterion{}, err
+	}
+	var v validator
+	crit := criterionFromDTO(&v, "criterion", in)
+	return crit, v.error()
 }
 
 func priorityParam(r *http.Request) (int, error) {
