@@ -58,6 +58,9 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 	if !statusIn(existing.Status, req.From) {
 		return Errorf(ErrCodeStatus, "job %s is %s, not %v", req.ID, existing.Status, req.From), jobChange{}
 	}
+	if req.Node != "" && existing.Node != req.Node {
+		return Errorf(ErrCodeStatus, "job %s runs on node %s, not %s", req.ID, existing.Node, req.Node), jobChange{}
+	}
 	j := *existing
 	j.Status = req.To
 	if req.StatusMsg != "" {
@@ -87,7 +90,7 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 	if err := txn.Insert(tableJobs, &j); err != nil {
 		return err, jobChange{}
 	}
-	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing.Status}
+	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
 }
 
 func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (interface{}, jobChange) {
@@ -123,7 +126,40 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 	if err := txn.Insert(tableJobs, &j); err != nil {
 		return err, jobChange{}
 	}
-	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing.Status}
+	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
+}
+
+func applyJobReassign(txn *memdb.Txn, index uint64, req *JobReassignRequest) (interface{}, jobChange) {
+	existing, err := firstJob(txn, req.ID)
+	if err != nil {
+		return err, jobChange{}
+	}
+	if existing == nil {
+		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), jobChange{}
+	}
+	if existing.Status == JobAccepted && existing.Node == req.ToNode && req.ToNode != req.FromNode {
+		// A retry of the move that was committed.
+		return &ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, jobChange{}
+	}
+	if existing.Status != JobAccepted || existing.Node != req.FromNode {
+		return Errorf(ErrCodeStatus, "job %s is %s on node %s, not ACCEPTED on %s", req.ID, existing.Status, existing.Node, req.FromNode), jobChange{}
+	}
+	if req.ToNode == "" {
+		return Errorf(ErrCodeInvalid, "job %s: no node to move it to", req.ID), jobChange{}
+	}
+	j := *existing
+	j.Node, j.NodeName = req.ToNode, req.ToNodeName
+	if req.StatusMsg != "" {
+		j.StatusMsg = req.StatusMsg
+	}
+	if req.Time != 0 {
+		j.Updated = req.Time
+	}
+	j.ModifyIndex = index
+	if err := txn.Insert(tableJobs, &j); err != nil {
+		return err, jobChange{}
+	}
+	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
 }
 
 func statusIn(s JobStatus, set []JobStatus) bool {

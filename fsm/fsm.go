@@ -16,9 +16,9 @@ type Config struct {
 	Logger hclog.Logger
 
 	// OnJobChange, when set, is called after each committed change to a job,
-	// from the apply goroutine, with the job's status before the change
-	// ("" for a new job): it must not block. The job must not be modified.
-	OnJobChange func(j *Job, prev JobStatus)
+	// from the apply goroutine, with the job before the change (nil for a
+	// new job): it must not block. Neither job may be modified.
+	OnJobChange func(j, prev *Job)
 
 	// OnRestore, when set, is called after the state was replaced by a
 	// snapshot, from the restoring goroutine.
@@ -33,7 +33,7 @@ type Config struct {
 // raft.BatchingFSM so a batch of entries commits one memdb transaction.
 type FSM struct {
 	logger      hclog.Logger
-	onJobChange func(*Job, JobStatus)
+	onJobChange func(j, prev *Job)
 	onRestore   func()
 	onApplied   func(uint64)
 
@@ -106,10 +106,10 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	return results
 }
 
-// jobChange is a committed change to a job and its status before it.
+// jobChange is a committed change to a job and the job before it.
 type jobChange struct {
 	job  *Job
-	prev JobStatus
+	prev *Job
 }
 
 func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, jobChange) {
@@ -142,6 +142,10 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, jobChange) {
 		var req JobArchiveRequest
 		f.decode(buf, &req, msgType, l.Index)
 		return applyJobArchive(txn, l.Index, &req)
+	case JobReassignRequestType:
+		var req JobReassignRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyJobReassign(txn, l.Index, &req)
 	}
 	// An entry this version cannot read would make replicas diverge:
 	// stop rather than skip it.

@@ -277,7 +277,13 @@ func TestLike(t *testing.T) {
 func TestOnJobChangeReportsPreviousStatus(t *testing.T) {
 	type change struct{ status, prev JobStatus }
 	var got []change
-	f, _ := New(&Config{OnJobChange: func(j *Job, prev JobStatus) { got = append(got, change{j.Status, prev}) }})
+	f, _ := New(&Config{OnJobChange: func(j, prev *Job) {
+		c := change{status: j.Status}
+		if prev != nil {
+			c.prev = prev.Status
+		}
+		got = append(got, c)
+	}})
 	tf := &testFSM{t: t, fsm: f}
 	tf.mustApply(JobSubmitRequestType, submit("j1", JobAccepted))
 	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "j1", From: []JobStatus{JobAccepted}, To: JobKilled})
@@ -353,4 +359,35 @@ func TestRetriedRegistryWriteSucceeds(t *testing.T) {
 	if res := tf.mustApply(ClusterRequestType, &ClusterRequest{Op: OpUpdate, Cluster: up, ExpectIndex: 1}); !res.Existing {
 		t.Fatal("replayed update not recognised")
 	}
+}
+
+func TestTransitionNamingANodeActsOnlyOnThatNodesJob(t *testing.T) {
+	tf := newTestFSM(t)
+	tf.mustApply(JobSubmitRequestType, submit("j1", JobAccepted))
+	tf.wantCode(ErrCodeStatus, JobTransitionRequestType, &JobTransitionRequest{ID: "j1", From: []JobStatus{JobAccepted}, To: JobInit, Node: "n2"})
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "j1", From: []JobStatus{JobAccepted}, To: JobInit, Node: "n1"})
+}
+
+func TestReassignMovesOnlyAnAcceptedJobOfTheLostNode(t *testing.T) {
+	tf := newTestFSM(t)
+	tf.mustApply(JobSubmitRequestType, submit("j1", JobAccepted))
+	tf.mustApply(JobSubmitRequestType, submit("j2", JobAccepted))
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "j2", From: []JobStatus{JobAccepted}, To: JobInit})
+
+	move := &JobReassignRequest{ID: "j1", FromNode: "n1", ToNode: "n2", ToNodeName: "two", StatusMsg: MsgReassigned, Time: 50}
+	res := tf.mustApply(JobReassignRequestType, move)
+	if res.Job.Node != "n2" || res.Job.NodeName != "two" || res.Job.Status != JobAccepted || res.Job.Updated != 50 {
+		t.Fatalf("after the move: %+v", res.Job)
+	}
+	// A retry after a lost answer succeeds without a second change.
+	if again := tf.mustApply(JobReassignRequestType, move); !again.Existing {
+		t.Fatal("the retried move was applied again")
+	}
+	// The old node can no longer claim it.
+	tf.wantCode(ErrCodeStatus, JobTransitionRequestType, &JobTransitionRequest{ID: "j1", From: []JobStatus{JobAccepted}, To: JobInit, Node: "n1"})
+	// A started job is never moved, nor is one on another node.
+	tf.wantCode(ErrCodeStatus, JobReassignRequestType, &JobReassignRequest{ID: "j2", FromNode: "n1", ToNode: "n2"})
+	tf.wantCode(ErrCodeStatus, JobReassignRequestType, &JobReassignRequest{ID: "j1", FromNode: "n3", ToNode: "n1"})
+	tf.wantCode(ErrCodeNotFound, JobReassignRequestType, &JobReassignRequest{ID: "nope", FromNode: "n1", ToNode: "n2"})
+	tf.wantCode(ErrCodeInvalid, JobReassignRequestType, &JobReassignRequest{ID: "j1", FromNode: "n2"})
 }

@@ -17,6 +17,7 @@ const (
 	JobSubmitRequestType
 	JobTransitionRequestType
 	JobArchiveRequestType
+	JobReassignRequestType
 )
 
 func (t MessageType) String() string {
@@ -33,6 +34,8 @@ func (t MessageType) String() string {
 		return "job-transition"
 	case JobArchiveRequestType:
 		return "job-archive"
+	case JobReassignRequestType:
+		return "job-reassign"
 	}
 	return fmt.Sprintf("unknown(%d)", uint8(t))
 }
@@ -96,6 +99,23 @@ type JobTransitionRequest struct {
 	// but whose answer was lost (a dropped connection to the leader)
 	// succeeds instead of failing its compare-and-set.
 	Token string
+
+	// Node, when set, must be the node the job is recorded on: a runner
+	// acts only on its own jobs, and the leader ends only the jobs of the
+	// node it found lost, even if the job moved since it looked.
+	Node string
+}
+
+// JobReassignRequest moves a job that has not started from a lost node to
+// another. It fails with ErrCodeStatus unless the job is ACCEPTED on
+// FromNode, so it never races a claim by the old node.
+type JobReassignRequest struct {
+	ID         string
+	FromNode   string
+	ToNode     string
+	ToNodeName string
+	StatusMsg  string
+	Time       int64
 }
 
 // JobArchiveRequest records where a finished job's directory was archived.

@@ -288,6 +288,15 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 
 // ActiveJobsOnNode returns the unfinished jobs recorded on node.
 func (s *State) ActiveJobsOnNode(node string) []*Job {
+	return s.activeJobs(func(j *Job) bool { return j.Node == node })
+}
+
+// ActiveJobs returns every unfinished job.
+func (s *State) ActiveJobs() []*Job {
+	return s.activeJobs(func(*Job) bool { return true })
+}
+
+func (s *State) activeJobs(keep func(*Job) bool) []*Job {
 	txn := s.db.Txn(false)
 	var out []*Job
 	for _, st := range ActiveJobStatuses {
@@ -296,7 +305,7 @@ func (s *State) ActiveJobsOnNode(node string) []*Job {
 			continue
 		}
 		for raw := it.Next(); raw != nil; raw = it.Next() {
-			if j := raw.(*Job); j.Node == node {
+			if j := raw.(*Job); keep(j) {
 				out = append(out, j)
 			}
 		}

@@ -273,4 +273,6 @@ const (
 	MsgSetupFailed    = "Job failed during setup."
 	MsgLostOnRestart  = "Job process was lost while the node was down."
 	MsgNodeRestartRun = "Node restarted before the job started."
+	MsgNodeLost       = "Job failed: node lost."
+	MsgReassigned     = "Job accepted and queued on a node, after its first node was lost."
 )

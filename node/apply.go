@@ -93,9 +93,11 @@ type reporter struct {
 
 // Transition records a runner's transition. Its token names the job, the
 // target status and this node: a job reaches a status once on a node, so a
-// retry after a lost answer is recognised as already done.
+// retry after a lost answer is recognised as already done. It applies only
+// while the job is this node's: not after the leader moved or ended it.
 func (r *reporter) Transition(ctx context.Context, req fsm.JobTransitionRequest) error {
 	req.Token = r.n.id + "/" + req.ID + "/" + string(req.To)
+	req.Node = r.n.id
 	_, err := r.n.Apply(ctx, fsm.JobTransitionRequestType, &req)
 	return err
 }

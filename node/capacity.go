@@ -37,6 +37,20 @@ func (c *capacity) reserve(id string, memory int) bool {
 	return true
 }
 
+// hold counts job id even past the limits: the leader gave it to this node
+// (moved from a lost one) after choosing it for its room, which a
+// submission since may have taken.
+func (c *capacity) hold(id string, memory int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.reserved[id]; ok {
+		return
+	}
+	c.reserved[id] = memory
+	c.memory += memory
+	c.changed()
+}
+
 // release frees what job id held; releasing twice is harmless.
 func (c *capacity) release(id string) {
 	c.mu.Lock()

@@ -27,6 +27,11 @@ type Config struct {
 	HTTPAddr      string
 	AdvertiseHTTP string
 
+	// AdvertiseAddr is the IP peers and clients reach this node at, for
+	// every listener bound to an unspecified address (0.0.0.0); by default
+	// the host's private IP.
+	AdvertiseAddr string
+
 	// RaftAddr is the host:port of the raft transport.
 	RaftAddr string
 	// RaftTimeout is raft's heartbeat and election timeout: how long
@@ -51,6 +56,10 @@ type Config struct {
 	// DeadServerGrace is how long a node may stay dead in gossip before
 	// the leader removes it from the raft configuration.
 	DeadServerGrace time.Duration
+	// NodeLostGrace is how long a node holding jobs may stay dead in gossip
+	// before the leader gives its jobs up: those not started move to live
+	// nodes, started ones end FAILED ("node lost").
+	NodeLostGrace time.Duration
 	// DrainTimeout is how long a leaving node waits for its jobs before it
 	// kills them.
 	DrainTimeout time.Duration
@@ -121,6 +130,7 @@ func DefaultConfig() *Config {
 		GossipPreset:     "lan",
 		JoinTimeout:      5 * time.Minute,
 		DeadServerGrace:  2 * time.Minute,
+		NodeLostGrace:    30 * time.Second,
 		LeaderHold:       5 * time.Second,
 		DrainTimeout:     5 * time.Minute,
 		BootstrapExpect:  1,
@@ -153,6 +163,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port: %w", name, addr, err))
 		}
 	}
+	if c.AdvertiseAddr != "" && net.ParseIP(c.AdvertiseAddr) == nil {
+		errs = append(errs, fmt.Errorf("AdvertiseAddr: %q is not an IP address", c.AdvertiseAddr))
+	}
 	if c.BootstrapExpect < 0 {
 		errs = append(errs, errors.New("BootstrapExpect: must not be negative"))
 	}
@@ -166,6 +179,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DeadServerGrace <= 0 {
 		errs = append(errs, errors.New("DeadServerGrace: must be positive"))
+	}
+	if c.NodeLostGrace <= 0 {
+		errs = append(errs, errors.New("NodeLostGrace: must be positive"))
 	}
 	if c.RaftTimeout < 50*time.Millisecond {
 		errs = append(errs, errors.New("RaftTimeout: must be at least 50ms"))

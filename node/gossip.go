@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -168,8 +169,8 @@ func (n *Node) setupGossip() error {
 	conf.BindAddr = host
 	conf.BindPort = port
 	conf.AdvertisePort = port
-	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
-		conf.AdvertiseAddr = host
+	if conf.AdvertiseAddr, err = n.config.advertiseHost(host); err != nil {
+		return fmt.Errorf("gossip: %w", err)
 	}
 	conf.Delegate = &gossipDelegate{meta: n.localMeta}
 	conf.Events = &gossipEvents{members: n.members}
@@ -243,14 +244,19 @@ func (n *Node) joinLoop(addrs []string) {
 	deadline := time.Now().Add(n.config.JoinTimeout)
 	backoff := 200 * time.Millisecond
 	for {
+		// A name may resolve to this node alone (a service name whose other
+		// replicas are not up yet): only a peer makes a join.
 		joined, err := n.gossip.Join(addrs)
-		if joined > 0 {
+		if joined > 0 && n.gossip.NumMembers() > 1 {
 			n.logger.Info("joined the gossip ring", "via", addrs, "members", n.gossip.NumMembers())
 			return
 		}
 		if time.Now().After(deadline) {
 			n.logger.Error("could not join the cluster: no address answered; check -join", "join", addrs, "error", err)
 			return
+		}
+		if err == nil {
+			err = errors.New("no peer answered, only this node")
 		}
 		n.logger.Warn("join failed, retrying", "join", addrs, "error", err, "retry_in", backoff)
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -188,19 +189,34 @@ func (n *Node) KillJob(ctx context.Context, id string) error {
 }
 
 // onJobChange runs in the FSM's apply goroutine for every committed job
-// change: it hands new jobs of this node to the dispatcher and frees the
-// slots of finished ones. It must not block.
-func (n *Node) onJobChange(j *fsm.Job, prev fsm.JobStatus) {
+// change: it hands new jobs of this node to the dispatcher, frees the slots
+// of finished ones and of those moved away, and stops what is left of a job
+// the leader declared lost while this node was unreachable. It must not
+// block.
+func (n *Node) onJobChange(j, prev *fsm.Job) {
 	n.metrics.jobChanged(j, prev)
+	if prev != nil && prev.Node == n.id && j.Node != n.id {
+		n.capacity.release(j.ID)
+		n.dispatched.Delete(j.ID)
+		return
+	}
 	if j.Node != n.id {
 		return
 	}
 	switch {
 	case j.Status == fsm.JobAccepted:
+		if prev != nil && prev.Node != n.id {
+			n.capacity.hold(j.ID, j.Memory)
+		}
 		n.queue.push(j.ID)
-	case j.Status.Terminal() && !prev.Terminal():
+	case j.Status.Terminal() && (prev == nil || !prev.Status.Terminal()):
 		n.capacity.release(j.ID)
 		n.dispatched.Delete(j.ID)
+		if declaredLost(j) {
+			// Kill returns at once; a job this runner does not hold has
+			// nothing running here.
+			_ = n.runner.Kill(j.ID, fsm.MsgNodeLost)
+		}
 	}
 }
 
@@ -230,6 +246,7 @@ func (n *Node) takeCharge() {
 		return
 	}
 	n.reconcileJobs(true)
+	n.reapLeftovers()
 	if n.config.Dev && n.raft.State() == raft.Leader {
 		n.seedDev()
 	}
@@ -259,6 +276,34 @@ func (n *Node) reconcileJobs(recover bool) {
 				n.logger.Info("recovering job", "job", j.ID, "status", j.Status)
 				n.runner.Recover(spec)
 			}
+		}
+	}
+}
+
+// reapLeftovers looks through the jobs dir for finished jobs this node
+// still holds a directory of: those the leader declared lost while the node
+// was away have their processes stopped, and any finished job whose archive
+// is pending (the node stopped between the end and the archive) is
+// archived. A job's directory leaves the jobs dir when it is archived, so
+// the look is short.
+func (n *Node) reapLeftovers() {
+	entries, err := os.ReadDir(n.config.JobsDir)
+	if err != nil {
+		n.logger.Warn("cannot list the jobs dir", "error", err)
+		return
+	}
+	state := n.State()
+	for _, e := range entries {
+		j := state.Job(e.Name())
+		if !e.IsDir() || j == nil || j.Node != n.id || !j.Status.Terminal() {
+			continue
+		}
+		spec := runner.Spec{Job: j, Cluster: state.Cluster(j.ClusterID), Command: state.Command(j.CommandID)}
+		switch {
+		case declaredLost(j) && j.ArchiveStatus != fsm.ArchiveArchived:
+			n.runner.Reap(spec)
+		case j.ArchiveStatus == fsm.ArchivePending:
+			n.runner.Recover(spec)
 		}
 	}
 }

@@ -61,6 +61,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	defer ticker.Stop()
 	for {
 		n.reconcile(ctx, leaderSince)
+		n.handleLostNodes(ctx, leaderSince)
 		select {
 		case <-ctx.Done():
 			return

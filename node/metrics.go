@@ -22,6 +22,8 @@ type metrics struct {
 	jobsFinished     *prometheus.CounterVec
 	forwardsSent     prometheus.Counter
 	forwardsReceived prometheus.Counter
+	jobsReassigned   prometheus.Counter
+	jobsLost         prometheus.Counter
 }
 
 func newMetrics(n *Node) *metrics {
@@ -47,6 +49,14 @@ func newMetrics(n *Node) *metrics {
 		Namespace: "genie", Name: "forwards_received_total",
 		Help: "Job submissions peers sent this node to run.",
 	})
+	m.jobsReassigned = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "jobs_reassigned_total",
+		Help: "Unstarted jobs of lost nodes this node, as leader, moved to live nodes.",
+	})
+	m.jobsLost = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "jobs_lost_total",
+		Help: "Started jobs of lost nodes this node, as leader, ended FAILED.",
+	})
 	// Every series exists from the start, so dashboards see zeros, not gaps.
 	for _, result := range []string{"accepted", "rejected", "unavailable"} {
 		m.submitLatency.WithLabelValues(result)
@@ -61,6 +71,8 @@ func newMetrics(n *Node) *metrics {
 		m.jobsFinished,
 		m.forwardsSent,
 		m.forwardsReceived,
+		m.jobsReassigned,
+		m.jobsLost,
 		&stateCollector{n: n},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -76,8 +88,8 @@ func (m *metrics) observeSubmit(start time.Time, err error) {
 	m.submitLatency.WithLabelValues(submitResult(err)).Observe(time.Since(start).Seconds())
 }
 
-func (m *metrics) jobChanged(j *fsm.Job, prev fsm.JobStatus) {
-	if j.Status.Terminal() && !prev.Terminal() {
+func (m *metrics) jobChanged(j, prev *fsm.Job) {
+	if j.Status.Terminal() && (prev == nil || !prev.Status.Terminal()) {
 		m.jobsFinished.WithLabelValues(string(j.Status)).Inc()
 	}
 }

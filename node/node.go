@@ -196,7 +196,10 @@ func (n *Node) setupHTTP() error {
 	n.httpListener = ln
 	n.httpAddr = n.config.AdvertiseHTTP
 	if n.httpAddr == "" {
-		n.httpAddr = ln.Addr().String()
+		if n.httpAddr, err = n.config.advertised(ln.Addr().String()); err != nil {
+			ln.Close()
+			return fmt.Errorf("http: %w", err)
+		}
 	}
 	handler := transport.NewHandler(&transport.HandlerConfig{
 		Backend:         n,

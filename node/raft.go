@@ -74,7 +74,7 @@ func (n *Node) setupRaft() error {
 		return fmt.Errorf("snapshot store: %w", err)
 	}
 
-	advertise, err := advertiseAddr(n.config.RaftAddr)
+	advertise, err := n.raftAdvertise()
 	if err != nil {
 		return err
 	}
@@ -110,17 +110,19 @@ func (n *Node) setupRaft() error {
 	return nil
 }
 
-// advertiseAddr resolves the address raft tells peers: the bind address
-// unless it is unspecified (0.0.0.0), which peers cannot dial. A zero port
-// is left to the listener.
-func advertiseAddr(bind string) (net.Addr, error) {
-	host, port, err := net.SplitHostPort(bind)
+// raftAdvertise resolves the address raft tells peers (see advertised). A
+// zero port is left to the listener, which then binds a specific address.
+func (n *Node) raftAdvertise() (net.Addr, error) {
+	_, port, err := net.SplitHostPort(n.config.RaftAddr)
 	if err != nil {
 		return nil, err
 	}
-	ip := net.ParseIP(host)
-	if port == "0" || ip == nil || ip.IsUnspecified() {
+	if port == "0" {
 		return nil, nil
 	}
-	return net.ResolveTCPAddr("tcp", bind)
+	addr, err := n.config.advertised(n.config.RaftAddr)
+	if err != nil {
+		return nil, fmt.Errorf("raft: %w", err)
+	}
+	return net.ResolveTCPAddr("tcp", addr)
 }

@@ -47,6 +47,43 @@ func (r *Runner) Recover(spec Spec) {
 	}
 }
 
+// Reap stops what is left of a job this node ran but whose record ended
+// elsewhere while the node was away (the leader declared the node lost): its
+// processes are killed and its directory archived; the record, final
+// already, is not touched. Reap returns at once.
+func (r *Runner) Reap(spec Spec) {
+	if spec.Job == nil || !spec.Job.Status.Terminal() {
+		r.logger.Error("reap of a job that has not ended")
+		return
+	}
+	j := r.track(spec)
+	if j == nil {
+		return
+	}
+	if !r.goFunc(func() { r.reapJob(j) }) {
+		r.untrack(j)
+	}
+}
+
+func (r *Runner) reapJob(j *job) {
+	j.recorded = j.spec.Job.Status
+	j.lost = true
+	if j.dir == "" {
+		r.release(j, "")
+		return
+	}
+	pid, w, ok := findJobProcess(j)
+	if !ok {
+		r.end(j, outcome{})
+		return
+	}
+	j.log.Warn("stopping a job that was declared lost while this node was away", "pid", pid)
+	j.mu.Lock()
+	j.killReason = fsm.MsgNodeLost
+	j.mu.Unlock()
+	r.reattach(j, pid, w)
+}
+
 func (r *Runner) recoverJob(j *job) {
 	j.recorded = j.spec.Job.Status
 	// The replica read at start may trail the log; either active status is fine.
