@@ -6,7 +6,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/hashicorp/go-sockaddr/template"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -29,7 +32,9 @@ type Config struct {
 
 	// AdvertiseAddr is the IP peers and clients reach this node at, for
 	// every listener bound to an unspecified address (0.0.0.0); by default
-	// the host's private IP.
+	// the host's private IP. A go-sockaddr template, as Consul takes, picks
+	// it by network or interface, e.g.
+	// {{ GetAllInterfaces | include "network" "172.28.0.0/16" | attr "address" }}.
 	AdvertiseAddr string
 
 	// RaftAddr is the host:port of the raft transport.
@@ -163,8 +168,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port: %w", name, addr, err))
 		}
 	}
+	if strings.Contains(c.AdvertiseAddr, "{{") {
+		ip, err := template.Parse(c.AdvertiseAddr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AdvertiseAddr: %w", err))
+		} else if ip == "" {
+			errs = append(errs, fmt.Errorf("AdvertiseAddr: %q matches no address", c.AdvertiseAddr))
+		}
+		c.AdvertiseAddr = ip
+	}
 	if c.AdvertiseAddr != "" && net.ParseIP(c.AdvertiseAddr) == nil {
-		errs = append(errs, fmt.Errorf("AdvertiseAddr: %q is not an IP address", c.AdvertiseAddr))
+		errs = append(errs, fmt.Errorf("AdvertiseAddr: %q is not one IP address", c.AdvertiseAddr))
 	}
 	if c.BootstrapExpect < 0 {
 		errs = append(errs, errors.New("BootstrapExpect: must not be negative"))
