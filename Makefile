@@ -6,7 +6,7 @@ PKGS     := ./...
 # Tests and benchmarks keep their temporary data dirs beside the checkout.
 TESTTMP  := $(CURDIR)/.tmp
 
-.PHONY: build run test bench lint fuzz clean cluster cluster-stop
+.PHONY: build run test bench lint fuzz clean cluster cluster-stop image chaos
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/genie
@@ -24,6 +24,19 @@ cluster: build
 
 cluster-stop:
 	scripts/cluster.sh stop
+
+# The container image, FROM scratch (see deploy/Dockerfile).
+IMAGE ?= genie:dev
+image:
+	scripts/image.sh $(IMAGE)
+
+# The chaos suite: a 3-node cluster in containers under client load through
+# kills, pauses, partitions and restarts (chaos/). GENIE_CHAOS_REPS sets how
+# many times each fault is injected (default 2).
+chaos:
+	scripts/image.sh genie:chaos
+	mkdir -p $(TESTTMP)
+	TMPDIR=$(TESTTMP) GENIE_IMAGE=genie:chaos $(GO) test -tags chaos -count=1 -v -timeout 40m -run TestChaos ./chaos
 
 # The whole suite, as CI runs it.
 test: lint
@@ -46,7 +59,7 @@ bench:
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet $(PKGS)
+	$(GO) vet -tags chaos $(PKGS)
 
 # Run each fuzz target for a while (FUZZTIME each); `make test` runs their seeds.
 FUZZTIME ?= 30s

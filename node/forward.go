@@ -43,7 +43,9 @@ func (n *Node) applyEntry(ctx context.Context, buf []byte, waitLocal bool) (*fsm
 		if n.raft.State() == raft.Leader {
 			res, err = n.applyLocal(ctx, buf)
 		} else if addr := n.leaderAPI(); addr != "" {
-			res, err = n.forwardApply(ctx, addr, buf, waitLocal)
+			attempt, cancel := n.holdContext(ctx, deadline)
+			res, err = n.forwardApply(attempt, addr, buf, waitLocal)
+			cancel()
 		} else {
 			err = &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
 		}
@@ -66,6 +68,21 @@ func (n *Node) applyEntry(ctx context.Context, buf []byte, waitLocal bool) (*fsm
 		}
 		backoff = min(2*backoff, 100*time.Millisecond)
 	}
+}
+
+// holdContext bounds one attempt to reach the leader by the end of the
+// hold, and ends it early when another node becomes leader: a leader cut
+// off by a partition swallows requests without a word, and the hold, not
+// the attempt, decides when the client hears 503. An attempt always gets a
+// moment, even past the deadline. Retrying on the new leader is safe:
+// every write carries its token or id.
+func (n *Node) holdContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if min := time.Now().Add(500 * time.Millisecond); deadline.Before(min) {
+		deadline = min
+	}
+	ctx, cancelDeadline := context.WithDeadline(ctx, deadline)
+	ctx, cancelWatch := n.untilLeaderChanges(ctx)
+	return ctx, func() { cancelWatch(); cancelDeadline() }
 }
 
 // retryable reports whether a write failed for want of a leader (it may
@@ -184,7 +201,9 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 		if n.raft.State() == raft.Leader {
 			index, err = n.ReadIndex(ctx)
 		} else if addr := n.leaderAPI(); addr != "" {
-			index, err = n.remoteReadIndex(ctx, addr)
+			attempt, cancel := n.holdContext(ctx, deadline)
+			index, err = n.remoteReadIndex(attempt, addr)
+			cancel()
 		} else {
 			err = &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
 		}
@@ -206,8 +225,6 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 }
 
 func (n *Node) remoteReadIndex(ctx context.Context, addr string) (uint64, error) {
-	ctx, cancel := context.WithTimeout(ctx, n.config.ApplyTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+transport.InternalReadIndex, nil)
 	if err != nil {
 		return 0, err

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,64 @@ func TestANodeBackWithinTheGraceKeepsItsJobs(t *testing.T) {
 	if done.StatusMsg != fsm.MsgSucceeded {
 		t.Fatalf("job message %q", done.StatusMsg)
 	}
+	waitFor(t, 30*time.Second, "the job's archive", func() bool { return leader.State().Job(id).ArchiveStatus == fsm.ArchiveArchived })
 	if out := readOutput(t, client(t, leader), id, "stdout"); out != "done\n" {
 		t.Fatalf("stdout %q", out)
+	}
+}
+
+func TestEveryNodeStoppedAtOnceAndRestarted(t *testing.T) {
+	// Fixed raft ports: restarted together, the nodes find each other only
+	// at the addresses their raft configuration holds.
+	c := MakeCluster(t, 3, func(_ int, cfg *Config) { cfg.RaftAddr = freeLoopbackAddr(t) })
+	leader := c.WaitForLeader()
+	register(t, client(t, leader))
+	victim := c.Followers()[0]
+	waitFor(t, 10*time.Second, "the registry on "+victim.Name(), func() bool { return victim.State().Command("sh") != nil })
+	long := submitUntilOn(t, victim, "sleep 3; echo survived")
+	runningPID(t, client(t, victim), long)
+	var ids []string
+	for i := 0; i < 6; i++ {
+		ids = append(ids, submit(t, client(t, c.Nodes[i%3]), shellJob("echo quick")))
+	}
+	clusters := len(leader.State().Clusters(fsm.ResourceFilter{}))
+
+	for _, n := range c.Nodes {
+		n.Shutdown()
+	}
+	for i := range c.Nodes {
+		cfg := *c.Config(i)
+		cfg.Logger = TestLogger(t)
+		n, err := New(&cfg)
+		if err != nil {
+			t.Fatalf("restart node %d: %v", i, err)
+		}
+		t.Cleanup(func() { n.Shutdown() })
+		c.Nodes[i] = n
+	}
+	for _, n := range c.Nodes {
+		select {
+		case <-n.Ready():
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%s not ready after the restart", n.Name())
+		}
+	}
+	leader = c.WaitForLeader()
+	if got := len(leader.State().Clusters(fsm.ResourceFilter{})); got != clusters {
+		t.Fatalf("%d clusters after the restart, want %d", got, clusters)
+	}
+	lc := client(t, leader)
+	// The running job was re-attached and ends on its own; every other job
+	// is accounted for.
+	waitStatus(t, lc, long, api.JobStatusSucceeded, 30*time.Second)
+	for _, id := range ids {
+		waitFor(t, 30*time.Second, "job "+id+" to end", func() bool {
+			j := leader.State().Job(id)
+			return j != nil && j.Status.Terminal()
+		})
+	}
+	register2 := &api.Cluster{Name: "after", User: "ops", Version: "1", Status: api.ClusterStatusUp}
+	if _, err := client(t, c.Followers()[0]).Clusters().Create(context.Background(), register2); err != nil {
+		t.Fatalf("write after the restart: %v", err)
 	}
 }

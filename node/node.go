@@ -45,6 +45,7 @@ type Node struct {
 	members     *members
 	announceCh  chan struct{}
 	leaderCh    chan bool
+	leaders     *leaderWatch
 	reconcileCh chan struct{}
 	bootstrapCh chan struct{}
 	chooser     *balance.PeerChooser
@@ -95,6 +96,7 @@ func New(cfg *Config) (*Node, error) {
 		selector:    balance.NewClusterSelector(cfg.ClusterSelector),
 		announceCh:  make(chan struct{}, 1),
 		leaderCh:    make(chan bool, 16),
+		leaders:     newLeaderWatch(),
 		reconcileCh: make(chan struct{}, 1),
 		bootstrapCh: make(chan struct{}, 1),
 		chooser:     balance.NewPeerChooser(0),
@@ -147,7 +149,8 @@ func (n *Node) setup() error {
 	if err := n.setupGossip(); err != nil {
 		return err
 	}
-	n.wg.Add(5)
+	n.wg.Add(6)
+	go n.watchLeader()
 	go n.takeCharge()
 	go n.bootstrapLoop()
 	go n.dispatchLoop()

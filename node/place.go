@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/genie-cluster/genie/balance"
 	"github.com/genie-cluster/genie/fsm"
@@ -48,6 +49,11 @@ func (n *Node) forwardSubmit(ctx context.Context, addr string, sub *transport.Su
 		return nil, err
 	}
 	n.metrics.forwardsSent.Inc()
+	// The peer may wait up to its own leader hold; a peer that does not
+	// answer by then is as good as gone (cut off, paused), and the job is
+	// placed here instead.
+	ctx, cancel := context.WithTimeout(ctx, n.config.LeaderHold+time.Second)
+	defer cancel()
 	resp, err := transport.CallInternal(ctx, n.internal, addr, transport.InternalSubmitPath, n.config.NodeName, body)
 	if err != nil {
 		return nil, errors.Join(errLeaderUnreachable, err)

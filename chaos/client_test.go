@@ -1,0 +1,108 @@
+//go:build chaos
+
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// reply is one answer from a node, or the failure to get one.
+type reply struct {
+	code       int
+	retryAfter time.Duration
+	hasRetry   bool
+	body       []byte
+	err        error // transport failure: no answer
+}
+
+// verdict classifies a reply for the error table.
+type verdict int
+
+const (
+	answered     verdict = iota // 2xx
+	unavailable                 // 503 with Retry-After: documented
+	unreachable                 // no answer: the node is down, paused or cut off
+	refused                     // a documented 4xx (404, 409, 412)
+	undocumented                // anything else: a defect
+)
+
+func (r reply) verdict() verdict {
+	switch {
+	case r.err != nil:
+		return unreachable
+	case r.code >= 200 && r.code < 300:
+		return answered
+	case r.code == http.StatusServiceUnavailable && r.hasRetry:
+		return unavailable
+	case r.code == http.StatusNotFound || r.code == http.StatusConflict || r.code == http.StatusPreconditionFailed:
+		return refused
+	}
+	return undocumented
+}
+
+func (r reply) String() string {
+	if r.err != nil {
+		return "no answer: " + r.err.Error()
+	}
+	return fmt.Sprintf("%d %s", r.code, bytes.TrimSpace(r.body))
+}
+
+// httpClient gives up on a node that does not connect quickly (paused or
+// cut off) and bounds every request: a write waits for a leader for at most
+// the node's hold time (5 s), plus forwarding.
+var httpClient = &http.Client{
+	Timeout: 15 * time.Second,
+	Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     5 * time.Second,
+	},
+}
+
+func call(ctx context.Context, method, url string, body interface{}) reply {
+	var rd io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return reply{err: err}
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return reply{err: err}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+		if method == http.MethodPatch {
+			req.Header.Set("Content-Type", "application/json-patch+json")
+		}
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return reply{err: err}
+	}
+	defer resp.Body.Close()
+	out := reply{code: resp.StatusCode}
+	out.body, out.err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		out.hasRetry = true
+		if secs, err := strconv.Atoi(ra); err == nil {
+			out.retryAfter = time.Duration(secs) * time.Second
+		}
+	}
+	if errors.Is(out.err, io.EOF) {
+		out.err = nil
+	}
+	return out
+}
