@@ -36,7 +36,7 @@ image:
 chaos:
 	scripts/image.sh genie:chaos
 	mkdir -p $(TESTTMP)
-	TMPDIR=$(TESTTMP) GENIE_IMAGE=genie:chaos $(GO) test -tags chaos -count=1 -v -timeout 40m -run TestChaos ./chaos
+	TMPDIR=$(TESTTMP) GENIE_IMAGE=genie:chaos $(GO) test -tags chaos -count=1 -v -timeout 40m -run 'TestChaos|TestCompose' ./chaos
 
 # The whole suite, as CI runs it.
 test: lint

@@ -231,7 +231,9 @@ func (n *Node) onRestore() {
 	}
 }
 
-var errShuttingDown = errors.New("node is shutting down")
+// errShuttingDown answers requests caught by a shutdown: 503, so clients
+// retry on another node.
+var errShuttingDown error = &transport.UnavailableError{Reason: "node is shutting down", RetryAfter: time.Second}
 
 // reconcileMarker in the queue asks the dispatcher to take stock of every
 // job of this node, as after a snapshot restore.

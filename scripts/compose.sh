@@ -13,6 +13,7 @@
 #
 # GENIE_PROJECT names the compose project (default genie); the variables in
 # deploy/compose.yaml (GENIE_NODE_LOST_GRACE, ...) tune the nodes.
+# GENIE_NO_BUILD=1 makes `up` use the image GENIE_IMAGE as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=${GENIE_PROJECT:-genie}
@@ -74,7 +75,9 @@ case "$cmd" in
 up)
 	n=${1:-3}
 	make -s build
-	scripts/image.sh "${GENIE_IMAGE:-genie:dev}"
+	if [ -z "${GENIE_NO_BUILD:-}" ]; then
+		scripts/image.sh "${GENIE_IMAGE:-genie:dev}"
+	fi
 	GENIE_BOOTSTRAP_EXPECT=${GENIE_BOOTSTRAP_EXPECT:-$(( n < 3 ? n : 3 ))} compose up -d --scale genie="$n"
 	wait_members "$n"
 	status
@@ -104,7 +107,7 @@ status) status ;;
 addr) addrs ;;
 down) compose down -v --remove-orphans ;;
 *)
-	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n "2,19p" "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
