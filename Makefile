@@ -6,7 +6,7 @@ PKGS     := ./...
 # Tests and benchmarks keep their temporary data dirs beside the checkout.
 TESTTMP  := $(CURDIR)/.tmp
 
-.PHONY: build run test bench lint fuzz clean cluster cluster-stop image chaos
+.PHONY: build run test bench lint fuzz clean cluster cluster-stop image chaos tools
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/genie
@@ -38,8 +38,15 @@ chaos:
 	mkdir -p $(TESTTMP)
 	TMPDIR=$(TESTTMP) GENIE_IMAGE=genie:chaos $(GO) test -tags chaos -count=1 -v -timeout 40m -run 'TestChaos|TestCompose' ./chaos
 
+# Tools the tests run: versitygw, a real S3-protocol server (it checks
+# request signatures as AWS does). Installed once into .tools/.
+VERSITYGW_VERSION := v1.8.0
+tools: .tools/versitygw
+.tools/versitygw:
+	GOBIN=$(CURDIR)/.tools $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
 # The whole suite, as CI runs it.
-test: lint
+test: lint tools
 	mkdir -p $(TESTTMP)
 	TMPDIR=$(TESTTMP) $(GO) test -count=1 -timeout 30m $(PKGS)
 
@@ -70,4 +77,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin $(TESTTMP)
+	rm -rf bin $(TESTTMP) .tools

@@ -83,9 +83,14 @@ func (l *Local) Put(ctx context.Context, jobID, dir string) (string, error) {
 	return Location(dst), nil
 }
 
-// Open returns the archived job at a file:// location: a directory, or a
-// zip file Put made of a job directory on another file system.
+// Open returns the archived job at a file:// location (see OpenLocal).
 func (l *Local) Open(ctx context.Context, location string) (fs.FS, error) {
+	return OpenLocal(location)
+}
+
+// OpenLocal returns the archived job at a file:// location: a directory, or
+// a zip file Put made of a job directory on another file system.
+func OpenLocal(location string) (fs.FS, error) {
 	u, err := url.Parse(location)
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", location, err)

@@ -20,8 +20,8 @@ var _ transport.Backend = (*Node)(nil)
 // JobOutput opens a job's directory: the archive once the job is archived,
 // the live working directory while it runs on this node.
 func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
-	if j.ArchiveStatus == fsm.ArchiveArchived && j.ArchiveLocation != "" && n.archive != nil {
-		fsys, err := n.archive.Open(ctx, j.ArchiveLocation)
+	if j.ArchiveStatus == fsm.ArchiveArchived && j.ArchiveLocation != "" {
+		fsys, err := n.openArchive(ctx, j.ArchiveLocation)
 		if err == nil {
 			return fsys, nil
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/go-sockaddr/template"
 
+	"github.com/genie-cluster/genie/blob"
+
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -101,6 +103,16 @@ type Config struct {
 	// is disabled with NoArchive.
 	ArchiveDir string
 	NoArchive  bool
+	// ArchiveS3, when set (s3://bucket/prefix), archives finished job
+	// directories to S3 under <prefix>/<job id>/ instead of ArchiveDir.
+	ArchiveS3 string
+
+	// S3 reaches the store behind s3:// URIs (credentials from the SDK's
+	// standard chain); S3CacheDir (default <DataDir>/cache/s3) keeps
+	// downloaded objects up to S3CacheMB.
+	S3         blob.Config
+	S3CacheDir string
+	S3CacheMB  int
 
 	// Shell runs the generated job scripts.
 	Shell string
@@ -148,6 +160,7 @@ func DefaultConfig() *Config {
 		ApplyTimeout:     10 * time.Second,
 		MaxRequestBytes:  10 << 20,
 		ClusterSelector:  "random",
+		S3CacheMB:        10240,
 	}
 }
 
@@ -227,6 +240,12 @@ func (c *Config) Validate() error {
 	if c.MaxRequestBytes < 1024 {
 		errs = append(errs, errors.New("MaxRequestBytes: must be at least 1024"))
 	}
+	if c.S3CacheMB < 1 {
+		errs = append(errs, errors.New("S3CacheMB: must be at least 1"))
+	}
+	if c.S3CacheDir == "" && c.DataDir != "" {
+		c.S3CacheDir = filepath.Join(c.DataDir, "cache", "s3")
+	}
 	if c.Shell == "" {
 		errs = append(errs, errors.New("Shell: must not be empty"))
 	}
@@ -240,8 +259,15 @@ func (c *Config) Validate() error {
 	} else if abs, err := filepath.Abs(c.JobsDir); err == nil {
 		c.JobsDir = abs
 	}
+	if c.ArchiveS3 != "" {
+		if loc, err := blob.ParseURI(c.ArchiveS3); err != nil {
+			errs = append(errs, fmt.Errorf("ArchiveS3: %w", err))
+		} else if loc.Bucket == "" {
+			errs = append(errs, errors.New("ArchiveS3: no bucket"))
+		}
+	}
 	if c.NoArchive {
-		c.ArchiveDir = ""
+		c.ArchiveDir, c.ArchiveS3 = "", ""
 	} else if c.ArchiveDir == "" && c.DataDir != "" {
 		c.ArchiveDir = filepath.Join(c.DataDir, "archive")
 	}

@@ -24,6 +24,7 @@ type metrics struct {
 	forwardsReceived prometheus.Counter
 	jobsReassigned   prometheus.Counter
 	jobsLost         prometheus.Counter
+	s3Fetches        *prometheus.CounterVec
 }
 
 func newMetrics(n *Node) *metrics {
@@ -57,6 +58,12 @@ func newMetrics(n *Node) *metrics {
 		Namespace: "genie", Name: "jobs_lost_total",
 		Help: "Started jobs of lost nodes this node, as leader, ended FAILED.",
 	})
+	m.s3Fetches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "genie", Name: "s3_fetches_total",
+		Help: "s3:// files staged for jobs, by whether the node's cache had them.",
+	}, []string{"cache"})
+	m.s3Fetches.WithLabelValues("hit")
+	m.s3Fetches.WithLabelValues("miss")
 	// Every series exists from the start, so dashboards see zeros, not gaps.
 	for _, result := range []string{"accepted", "rejected", "unavailable"} {
 		m.submitLatency.WithLabelValues(result)
@@ -73,6 +80,7 @@ func newMetrics(n *Node) *metrics {
 		m.forwardsReceived,
 		m.jobsReassigned,
 		m.jobsLost,
+		m.s3Fetches,
 		&stateCollector{n: n},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -91,6 +99,14 @@ func (m *metrics) observeSubmit(start time.Time, err error) {
 func (m *metrics) jobChanged(j, prev *fsm.Job) {
 	if j.Status.Terminal() && (prev == nil || !prev.Status.Terminal()) {
 		m.jobsFinished.WithLabelValues(string(j.Status)).Inc()
+	}
+}
+
+func (m *metrics) s3Fetched(hit bool) {
+	if hit {
+		m.s3Fetches.WithLabelValues("hit").Inc()
+	} else {
+		m.s3Fetches.WithLabelValues("miss").Inc()
 	}
 }
 

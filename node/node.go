@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"net"
 	"net/http"
 	"os"
@@ -41,11 +42,13 @@ type Node struct {
 	raftStore     *raftboltdb.BoltStore
 	raftTransport *raft.NetworkTransport
 
-	gossip      *memberlist.Memberlist
-	members     *members
-	announceCh  chan struct{}
-	leaderCh    chan bool
-	leaders     *leaderWatch
+	gossip     *memberlist.Memberlist
+	members    *members
+	announceCh chan struct{}
+	leaderCh   chan bool
+	leaders    *leaderWatch
+	// s3 reaches the store behind s3:// URIs: dependencies and archives.
+	s3          *s3.Client
 	reconcileCh chan struct{}
 	bootstrapCh chan struct{}
 	chooser     *balance.PeerChooser
@@ -58,7 +61,6 @@ type Node struct {
 	forwardsAccepted atomic.Uint64
 
 	runner   *runner.Runner
-	archive  archive.Store
 	capacity *capacity
 	applied  *appliedIndex
 	queue    *jobQueue
@@ -175,12 +177,21 @@ func (n *Node) setupRunner() error {
 	rc.Shell = n.config.Shell
 	rc.KillGrace = n.config.KillGrace
 	rc.Logger = n.config.Logger.Named("runner")
-	if n.config.ArchiveDir != "" {
+	if err := n.setupS3(rc); err != nil {
+		return err
+	}
+	switch {
+	case n.config.ArchiveS3 != "":
+		store, err := archive.NewS3(n.s3, n.config.ArchiveS3)
+		if err != nil {
+			return fmt.Errorf("archive: %w", err)
+		}
+		rc.Archive = store
+	case n.config.ArchiveDir != "":
 		store, err := archive.NewLocal(n.config.ArchiveDir)
 		if err != nil {
 			return fmt.Errorf("archive: %w", err)
 		}
-		n.archive = store
 		rc.Archive = store
 	}
 	r, err := runner.New(rc, &reporter{n: n})

@@ -92,6 +92,19 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.DurationVar(&cfg.KillGrace, "kill-grace", cfg.KillGrace, "time a killed job has between SIGTERM and SIGKILL")
 	fs.StringVar(&cfg.JobsDir, "jobs-dir", cfg.JobsDir, "jobs' working directories (default <data-dir>/jobs); scratch space, a tmpfs makes job set-up cheap")
 	fs.StringVar(&cfg.ArchiveDir, "archive-dir", cfg.ArchiveDir, "local archive for finished job directories (default <data-dir>/archive)")
+	fs.Func("archive-location", "where finished job directories go: s3://bucket/prefix (each job under <prefix>/<job id>/), or a local directory as -archive-dir", func(v string) error {
+		if strings.HasPrefix(v, "s3://") {
+			cfg.ArchiveS3 = v
+		} else {
+			cfg.ArchiveDir = v
+		}
+		return nil
+	})
+	fs.StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "URL of an S3-compatible store for s3:// URIs (default: AWS); credentials come from the AWS SDK's standard chain")
+	fs.BoolVar(&cfg.S3.PathStyle, "s3-path-style", false, "address S3 buckets in the path, as most S3-compatible stores need")
+	fs.StringVar(&cfg.S3.Region, "s3-region", "", "S3 region (default: the AWS SDK's, else us-east-1)")
+	fs.StringVar(&cfg.S3CacheDir, "s3-cache-dir", "", "cache of downloaded s3:// dependencies (default <data-dir>/cache/s3)")
+	fs.IntVar(&cfg.S3CacheMB, "s3-cache-size", cfg.S3CacheMB, "most MB the s3:// download cache keeps")
 	fs.StringVar(&cfg.ClusterSelector, "cluster-selector", cfg.ClusterSelector, "how a job picks among matching clusters: random or least-running")
 	fs.StringVar(&extra.logLevel, "log-level", "info", "log level: trace, debug, info, warn or error")
 	fs.BoolVar(&extra.logJSON, "log-json", false, "log as JSON lines")

@@ -1,0 +1,105 @@
+package node
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/internal/s3test"
+)
+
+func TestJobStagesDependenciesFromS3(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Env(t)
+	s3c := srv.Client(t)
+	srv.Put(t, s3c, "deps", "scripts/greet.sh", []byte("echo hello from s3\n"))
+	n := MakeNode(t, func(cfg *Config) { cfg.S3 = srv.Config() })
+	c := client(t, n)
+	register(t, c)
+
+	req := shellJob("sh greet.sh")
+	req.Dependencies = []string{"s3://deps/scripts/greet.sh"}
+	id := submit(t, c, req)
+	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)
+	waitFor(t, 30*time.Second, "the archive", func() bool { return n.State().Job(id).ArchiveStatus == "ARCHIVED" })
+	if out := readOutput(t, c, id, "stdout"); out != "hello from s3\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	// The second job takes it from the node's cache.
+	id = submit(t, c, req)
+	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)
+	if m := metricsText(t, n); !strings.Contains(m, `genie_s3_fetches_total{cache="hit"} 1`) || !strings.Contains(m, `genie_s3_fetches_total{cache="miss"} 1`) {
+		t.Fatalf("cache metrics:\n%s", grepLines(m, "s3_fetches"))
+	}
+
+	// A missing bucket fails the job at INIT with a reason naming the URI.
+	req.Dependencies = []string{"s3://no-such-bucket/greet.sh"}
+	id = submit(t, c, req)
+	j := waitStatus(t, c, id, api.JobStatusFailed, 30*time.Second)
+	if !strings.Contains(j.StatusMsg, "s3://no-such-bucket/greet.sh") || !strings.Contains(j.StatusMsg, "setup") {
+		t.Fatalf("status message %q does not name the URI", j.StatusMsg)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestOutputFromTheS3ArchiveAfterItsNodeIsGone(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Env(t)
+	srv.Put(t, srv.Client(t), "archive", "README", []byte("genie archives"))
+	c := MakeCluster(t, 3, func(_ int, cfg *Config) {
+		cfg.S3 = srv.Config()
+		cfg.ArchiveS3 = "s3://archive/jobs"
+	})
+	leader := c.WaitForLeader()
+	register(t, client(t, leader))
+	victim := c.Followers()[0]
+	waitFor(t, 10*time.Second, "the registry on "+victim.Name(), func() bool { return victim.State().Command("sh") != nil })
+
+	id := submitUntilOn(t, victim, "echo archived output; echo to stderr >&2")
+	waitStatus(t, client(t, victim), id, api.JobStatusSucceeded, 30*time.Second)
+	var reader *Node
+	for _, n := range c.Nodes {
+		if n != victim {
+			reader = n
+		}
+	}
+	waitFor(t, 30*time.Second, "the archive", func() bool {
+		j := reader.State().Job(id)
+		return j.ArchiveStatus == "ARCHIVED"
+	})
+	if loc := leader.State().Job(id).ArchiveLocation; loc != "s3://archive/jobs/"+id+"/" {
+		t.Fatalf("archive location %q", loc)
+	}
+	victim.Shutdown()
+
+	other := client(t, reader)
+	if out := readOutput(t, other, id, "stdout"); out != "archived output\n" {
+		t.Fatalf("stdout from the archive: %q", out)
+	}
+	if out := readOutput(t, other, id, "stderr"); out != "to stderr\n" {
+		t.Fatalf("stderr from the archive: %q", out)
+	}
+	listing, err := other.Jobs().OutputListing(t.Context(), id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range listing.Files {
+		names[f.Name] = true
+	}
+	for _, want := range []string{"stdout", "stderr", "run"} {
+		if !names[want] {
+			t.Fatalf("listing %+v lacks %s", listing, want)
+		}
+	}
+}
