@@ -21,6 +21,9 @@ func (n *Node) placeJob(ctx context.Context, sub *transport.Submission) (*fsm.Ap
 			return nil, fsm.Errorf(fsm.ErrCodeConflict, "a different job with id %s already exists", id)
 		}
 	}
+	if sub.Pinned {
+		return n.submitJob(ctx, sub)
+	}
 	target := n.chooser.Choose(n.peers(), n.requestMemory(&sub.Request))
 	if target == "" || target == n.id {
 		return n.submitJob(ctx, sub)

@@ -103,3 +103,61 @@ func TestOutputFromTheS3ArchiveAfterItsNodeIsGone(t *testing.T) {
 		}
 	}
 }
+
+func TestAttachmentsStagedIntoTheJobDirectory(t *testing.T) {
+	n := MakeNode(t, nil)
+	c := client(t, n)
+	register(t, c)
+	id, err := c.Jobs().SubmitWithAttachments(t.Context(), shellJob("cat query.sql; sh udf.sh"), []api.Attachment{
+		{Name: "query.sql", Content: strings.NewReader("select 1;\n")},
+		{Name: "udf.sh", Content: strings.NewReader("echo from udf\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)
+	waitFor(t, 30*time.Second, "the archive", func() bool { return n.State().Job(id).ArchiveStatus == "ARCHIVED" })
+	if out := readOutput(t, c, id, "stdout"); out != "select 1;\nfrom udf\n" {
+		t.Fatalf("stdout %q", out)
+	}
+}
+
+func TestAttachmentsInS3RunOnAnyNode(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Env(t)
+	srv.Put(t, srv.Client(t), "genie", "README", []byte("genie"))
+	c := MakeCluster(t, 3, func(_ int, cfg *Config) {
+		cfg.S3 = srv.Config()
+		cfg.ArchiveS3 = "s3://genie/archive"
+	})
+	leader := c.WaitForLeader()
+	register(t, client(t, leader))
+	entry := c.Followers()[0]
+	waitFor(t, 10*time.Second, "the registry on "+entry.Name(), func() bool { return entry.State().Command("sh") != nil })
+	ec := client(t, entry)
+	// Submissions with attachments in S3 are placed like any other: some
+	// land on other nodes, which stage the files from S3.
+	elsewhere := ""
+	for i := 0; i < 30 && elsewhere == ""; i++ {
+		id, err := ec.Jobs().SubmitWithAttachments(t.Context(), shellJob("cat note.txt"), []api.Attachment{
+			{Name: "note.txt", Content: strings.NewReader("attached\n")},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j := entry.State().Job(id); j.Node != entry.ID() {
+			elsewhere = id
+			if !strings.HasPrefix(j.Request.Dependencies[0], "s3://genie/archive/attachments/"+id+"/") {
+				t.Fatalf("attachment stored at %v", j.Request.Dependencies)
+			}
+		}
+	}
+	if elsewhere == "" {
+		t.Fatal("no submission with attachments was placed on another node")
+	}
+	waitStatus(t, ec, elsewhere, api.JobStatusSucceeded, 30*time.Second)
+	waitFor(t, 30*time.Second, "the archive", func() bool { return entry.State().Job(elsewhere).ArchiveStatus == "ARCHIVED" })
+	if out := readOutput(t, ec, elsewhere, "stdout"); out != "attached\n" {
+		t.Fatalf("stdout %q", out)
+	}
+}

@@ -169,3 +169,32 @@ func FuzzAPIRequests(f *testing.F) {
 		}
 	})
 }
+
+func FuzzMultipartJob(f *testing.F) {
+	for _, s := range []string{
+		"--b\r\nContent-Disposition: form-data; name=\"request\"\r\n\r\n" + decoderSeeds[0] + "\r\n--b\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"q.sql\"\r\n\r\nselect 1\r\n--b--\r\n",
+		"--b\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"..\"\r\n\r\nx\r\n--b--\r\n",
+		"--b\r\nContent-Disposition: form-data; name=\"request\"\r\n\r\n{\r\n--b",
+		"--b--", "", "--c\r\n\r\n--c--",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest(http.MethodPost, "/api/v3/jobs", bytes.NewReader(body))
+		dto, files, err := readMultipartJob(r, "b")
+		if err != nil {
+			checkDecodeError(t, err)
+			return
+		}
+		if dto == nil {
+			t.Fatal("no request and no error")
+		}
+		seen := map[string]bool{}
+		for _, a := range files {
+			if validAttachmentName(a.name) != nil || seen[a.name] {
+				t.Fatalf("accepted attachment name %q", a.name)
+			}
+			seen[a.name] = true
+		}
+	})
+}

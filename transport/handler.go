@@ -46,6 +46,9 @@ type Submission struct {
 	RequestHash string
 	ClientHost  string
 	UserAgent   string
+	// Pinned keeps the job on the node that received it: its attachments
+	// are in that node's own storage.
+	Pinned bool
 }
 
 // HandlerConfig configures the API handler.

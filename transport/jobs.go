@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"github.com/google/uuid"
 	"mime"
 	"net"
 	"net/http"
@@ -94,27 +95,34 @@ func (h *handler) jobView(fn func(http.ResponseWriter, *http.Request, *fsm.Job))
 // submitJob: decode → validate → hand to the node (resolve, place, commit)
 // → 202 with the job's location.
 func (h *handler) submitJob(w http.ResponseWriter, r *http.Request) {
+	var dto *api.JobRequest
+	var files []attachment
+	mt, params := "application/json", map[string]string{}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		switch {
-		case err != nil:
+		var err error
+		if mt, params, err = mime.ParseMediaType(ct); err != nil {
 			h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType, Message: "unreadable Content-Type: " + ct})
-			return
-		case mt == "multipart/form-data":
-			h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType,
-				Message: "multipart submissions with attachments are not supported yet: send application/json and list files as dependencies"})
-			return
-		case mt != "application/json" && !strings.HasSuffix(mt, "+json"):
-			h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType, Message: "job requests are application/json, not " + mt})
 			return
 		}
 	}
-	var dto api.JobRequest
-	if err := decodeJSON(r, &dto); err != nil {
-		h.writeError(w, r, err)
+	switch {
+	case mt == "multipart/form-data":
+		var err error
+		if dto, files, err = readMultipartJob(r, params["boundary"]); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		dto = new(api.JobRequest)
+		if err := decodeJSON(r, dto); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	default:
+		h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType, Message: "job requests are application/json or multipart/form-data, not " + mt})
 		return
 	}
-	req, err := jobRequestFromDTO(&dto)
+	req, err := jobRequestFromDTO(dto)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -124,6 +132,16 @@ func (h *handler) submitJob(w http.ResponseWriter, r *http.Request) {
 		RequestHash: requestHash(&req),
 		ClientHost:  clientHost(r),
 		UserAgent:   r.UserAgent(),
+	}
+	if len(files) > 0 {
+		if sub.Request.ID == "" {
+			sub.Request.ID = uuid.NewString()
+		}
+		sub.RequestHash = requestHash(&sub.Request) + "+" + attachmentsHash(files)
+		if err := h.storeAttachments(r.Context(), sub, files); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 	}
 	res, err := h.backend.SubmitJob(r.Context(), sub)
 	if err != nil {

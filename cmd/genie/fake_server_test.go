@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -232,7 +234,17 @@ func (f *fakeGenie) withJob(h func(http.ResponseWriter, *http.Request, *fakeJob)
 // succeeds. A command tag "type:missing" matches no command.
 func (f *fakeGenie) submit(w http.ResponseWriter, r *http.Request) {
 	var req api.JobRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	body := io.Reader(r.Body)
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// The request part; the attachments stay in the recorded body.
+		part, err := multipart.NewReader(r.Body, params["boundary"]).NextPart()
+		if err != nil || part.FormName() != "request" {
+			writeJSON(w, 400, api.Error{ErrorCode: 400, Message: "no request part first", Field: "request"})
+			return
+		}
+		body = part
+	}
+	if err := json.NewDecoder(body).Decode(&req); err != nil {
 		writeJSON(w, 400, api.Error{ErrorCode: 400, Message: err.Error()})
 		return
 	}

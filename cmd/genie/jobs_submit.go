@@ -47,6 +47,8 @@ Options:
   -memory=<MB>            Memory the job needs.
   -config=<uri>           A configuration file to stage; repeatable.
   -dependency=<uri>       A dependency file to stage; repeatable.
+  -attach=<path>          A local file sent with the job and staged in its
+                          directory under its own name; repeatable.
   -setup-file=<uri>       A script sourced before the job runs.
   -tag=<tag>              A tag for the job; repeatable.
   -grouping=<name>        Grouping, such as the scheduler job.
@@ -76,6 +78,8 @@ func (c *JobsSubmitCommand) Run(args []string) int {
 	fs.IntVar(&memory, "memory", 0, "")
 	fs.Var(&configs, "config", "")
 	fs.Var(&dependencies, "dependency", "")
+	var attachments stringsFlag
+	fs.Var(&attachments, "attach", "")
 	fs.StringVar(&req.SetupFile, "setup-file", "", "")
 	fs.Var(&tags, "tag", "")
 	fs.StringVar(&req.Grouping, "grouping", "", "")
@@ -114,7 +118,21 @@ func (c *JobsSubmitCommand) Run(args []string) int {
 		return c.fail("creating client", err)
 	}
 	defer cancel()
-	id, err := client.Jobs().Submit(ctx, &req)
+	var id string
+	if len(attachments) > 0 {
+		files := make([]api.Attachment, 0, len(attachments))
+		for _, p := range attachments {
+			f, err := os.Open(p)
+			if err != nil {
+				return c.fail("attaching "+p, err)
+			}
+			defer f.Close()
+			files = append(files, api.Attachment{Name: filepath.Base(p), Content: f})
+		}
+		id, err = client.Jobs().SubmitWithAttachments(ctx, &req, files)
+	} else {
+		id, err = client.Jobs().Submit(ctx, &req)
+	}
 	if err != nil {
 		return c.fail("submitting job", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -357,4 +358,19 @@ func TestJobsWait(t *testing.T) {
 	if !strings.Contains(r.stderr, "No job with id nope") {
 		t.Fatalf("stderr %q", r.stderr)
 	}
+}
+
+func TestSubmitAttachSendsFilesAsMultipart(t *testing.T) {
+	f := newFakeGenie(t)
+	dir := t.TempDir()
+	path := dir + "/query.sql"
+	if err := os.WriteFile(path, []byte("select 42"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, f, "jobs", "submit", "-attach", path, "--", "cat query.sql").want(t, 0)
+	body := string(f.last("POST", "/api/v3/jobs").Body)
+	if !strings.Contains(body, `name="attachment"; filename="query.sql"`) || !strings.Contains(body, "select 42") {
+		t.Fatalf("multipart body:\n%s", body)
+	}
+	run(t, f, "jobs", "submit", "-attach", dir+"/missing", "--", "true").want(t, 1)
 }
