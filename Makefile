@@ -52,7 +52,7 @@ test: lint tools
 
 # Benchmarks with figures for the README: submissions, end-to-end jobs
 # against raw process starts, memory with 10,000 finished jobs, the runner.
-bench:
+bench: tools
 	mkdir -p $(TESTTMP)
 	export TMPDIR=$(TESTTMP); \
 	$(GO) test -run '^$$' -bench 'BenchmarkSubmit' -benchtime 20000x ./node && \
@@ -61,7 +61,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterSubmit' -benchtime 10000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterBurstBalance' -benchtime 5x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkLeaderFailover' -benchtime 7x ./cmd/genie && \
-	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner
+	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner && \
+	$(GO) test -run '^$$' -bench BenchmarkFetch -benchtime 200x ./blob && \
+	$(GO) test -run '^$$' -bench BenchmarkS3ArchiveUpload -benchtime 20x ./archive
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
