@@ -17,11 +17,13 @@ type JobExecution struct {
 	// ExitCode is the process's exit code; 999 when killed, 666 when lost.
 	ExitCode *int `json:"exitCode"`
 	// Memory is deprecated; it mirrors Runtime.Resources.MemoryMb.
-	Memory        *int            `json:"memory"`
-	ArchiveStatus ArchiveStatus   `json:"archiveStatus"`
-	LauncherExt   json.RawMessage `json:"launcherExt"`
-	Runtime       Runtime         `json:"runtime"`
-	Links         Links           `json:"_links,omitempty"`
+	Memory        *int          `json:"memory"`
+	ArchiveStatus ArchiveStatus `json:"archiveStatus"`
+	// ArchiveStatusMessage says why the archive FAILED (a genie addition).
+	ArchiveStatusMessage string          `json:"archiveStatusMessage,omitempty"`
+	LauncherExt          json.RawMessage `json:"launcherExt"`
+	Runtime              Runtime         `json:"runtime"`
+	Links                Links           `json:"_links,omitempty"`
 }
 
 // Exit codes a job is given when its process's own is unknown, as in Genie.

@@ -74,7 +74,7 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 		j.ExitCode = &code
 	}
 	if req.ArchiveStatus != "" {
-		j.ArchiveStatus = req.ArchiveStatus
+		j.ArchiveStatus, j.ArchiveMsg = req.ArchiveStatus, req.ArchiveMsg
 	}
 	j.LastToken = req.Token
 	if req.Time != 0 {
@@ -109,7 +109,7 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 		return Errorf(ErrCodeStatus, "job %s is already archived", req.ID), jobChange{}
 	}
 	j := *existing
-	j.ArchiveStatus = req.ArchiveStatus
+	j.ArchiveStatus, j.ArchiveMsg = req.ArchiveStatus, req.ArchiveMsg
 	if req.ArchiveLocation != "" {
 		j.ArchiveLocation = req.ArchiveLocation
 	}

@@ -94,6 +94,7 @@ type JobTransitionRequest struct {
 	ProcessID     int
 	ExitCode      *int
 	ArchiveStatus ArchiveStatus
+	ArchiveMsg    string
 
 	// Token names the transition, so a retry of one that was committed
 	// but whose answer was lost (a dropped connection to the leader)
@@ -123,9 +124,11 @@ type JobArchiveRequest struct {
 	ID              string
 	ArchiveStatus   ArchiveStatus
 	ArchiveLocation string
-	StdoutSize      int64
-	StderrSize      int64
-	Time            int64
+	// ArchiveMsg says why a FAILED archive failed.
+	ArchiveMsg string
+	StdoutSize int64
+	StderrSize int64
+	Time       int64
 }
 
 // msgpackHandle is shared: codec handles are safe for concurrent use once

@@ -239,11 +239,16 @@ type Job struct {
 
 	ArchiveStatus   ArchiveStatus
 	ArchiveLocation string
+	// ArchiveMsg says why the archive FAILED.
+	ArchiveMsg string
 
 	ClientHost string
 	UserAgent  string
-	StdoutSize int64
-	StderrSize int64
+	// Attachments and AttachmentBytes count the files sent with the job.
+	Attachments     int
+	AttachmentBytes int64
+	StdoutSize      int64
+	StderrSize      int64
 
 	// LastToken is the token of the last transition applied.
 	LastToken string

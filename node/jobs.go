@@ -99,7 +99,9 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		ArchiveStatus: fsm.ArchivePending,
 		ClientHost:    sub.ClientHost,
 		UserAgent:     sub.UserAgent,
+		Attachments:   sub.Attachments,
 	}
+	job.AttachmentBytes = sub.AttachmentBytes
 	for _, a := range res.Applications {
 		job.Applications = append(job.Applications, a.ID)
 	}

@@ -107,6 +107,7 @@ func (n *Node) failLost(ctx context.Context, j *fsm.Job) error {
 		Node: j.Node, StatusMsg: fsm.MsgNodeLost, ExitCode: &code, Time: time.Now().UnixMilli(),
 		// The directory is on the lost node: if it returns, it archives it.
 		ArchiveStatus: fsm.ArchiveFailed,
+		ArchiveMsg:    "the job directory stayed on the lost node " + j.NodeName + "; it archives it if it returns",
 		Token:         lostTokenPrefix + j.Node + "/" + j.ID,
 	})
 	if err == nil {

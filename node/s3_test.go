@@ -120,6 +120,10 @@ func TestAttachmentsStagedIntoTheJobDirectory(t *testing.T) {
 	if out := readOutput(t, c, id, "stdout"); out != "select 1;\nfrom udf\n" {
 		t.Fatalf("stdout %q", out)
 	}
+	meta, err := c.Jobs().Metadata(t.Context(), id)
+	if err != nil || *meta.NumAttachments != 2 || *meta.TotalSizeOfAttachments != int64(len("select 1;\n")+len("echo from udf\n")) {
+		t.Fatalf("metadata %+v, %v", meta, err)
+	}
 }
 
 func TestAttachmentsInS3RunOnAnyNode(t *testing.T) {

@@ -104,7 +104,7 @@ func (r *Runner) archive(j *job) {
 			return
 		default:
 			j.log.Error("archiving failed", "error", err)
-			req.ArchiveStatus = fsm.ArchiveFailed
+			req.ArchiveStatus, req.ArchiveMsg = fsm.ArchiveFailed, err.Error()
 		}
 	}
 	req.Time = r.nowMillis()

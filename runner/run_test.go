@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/genie-cluster/genie/archive"
 	"github.com/genie-cluster/genie/fsm"
 )
 
@@ -320,5 +321,27 @@ func TestEndIsRecordedOnceTheLogTakesWritesAgain(t *testing.T) {
 	waitJob(t, e.rep, "unrecorded", fsm.JobSucceeded)
 	if n := refusals.Load(); n <= 5 {
 		t.Fatalf("end recorded after %d refusals", n)
+	}
+}
+
+// failingStore refuses every archive.
+type failingStore struct{ archive.Store }
+
+func (failingStore) Put(context.Context, string, string) (string, error) {
+	return "", errors.New("archive j to s3://no-such-bucket/jobs/j/: upload stdout: S3 answered NoSuchBucket")
+}
+
+func TestFailedArchiveKeepsTheStatusAndSaysWhy(t *testing.T) {
+	e := newTestEnv(t)
+	e.conf.Archive = failingStore{}
+	e.conf.ReportRetry = 200 * time.Millisecond
+	r := e.runner()
+	r.Start(e.spec("arch-fail", "/bin/true"))
+	a := waitArchived(t, e.rep, "arch-fail")
+	if a.ArchiveStatus != fsm.ArchiveFailed || !strings.Contains(a.ArchiveMsg, "s3://no-such-bucket/jobs/j/") {
+		t.Fatalf("archive %+v", a)
+	}
+	if j := e.rep.job("arch-fail"); j.Status != fsm.JobSucceeded {
+		t.Fatalf("job %s after a failed archive", j.Status)
 	}
 }

@@ -120,6 +120,10 @@ func attachmentsHash(files []attachment) string {
 // dependencies. A job that exists already (a retry) keeps what it has: its
 // request hash then decides between 202 and 409.
 func (h *handler) storeAttachments(ctx context.Context, sub *Submission, files []attachment) error {
+	sub.Attachments = len(files)
+	for _, f := range files {
+		sub.AttachmentBytes += int64(len(f.content))
+	}
 	store, ok := h.backend.(Attachments)
 	if !ok {
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Message: "this server keeps no attachments: send application/json"}

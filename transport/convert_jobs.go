@@ -247,7 +247,7 @@ func jobExecutionToDTO(j *fsm.Job, base string) api.JobExecution {
 	delete(links, "execution")
 	d := api.JobExecution{
 		ID: j.ID, Created: api.UnixMilli(j.Created), Updated: api.UnixMilli(j.Updated),
-		HostName: j.NodeName, ExitCode: j.ExitCode, ArchiveStatus: api.ArchiveStatus(j.ArchiveStatus),
+		HostName: j.NodeName, ExitCode: j.ExitCode, ArchiveStatus: api.ArchiveStatus(j.ArchiveStatus), ArchiveStatusMessage: j.ArchiveMsg,
 		Memory: intPtr(j.Memory), Links: links,
 	}
 	if j.ProcessID != 0 {
@@ -264,12 +264,11 @@ func jobMetadataToDTO(j *fsm.Job, base string) api.JobMetadata {
 	links["job"] = links["self"]
 	links["self"] = api.Link{Href: base + "/api/v3/jobs/" + j.ID + "/metadata"}
 	delete(links, "metadata")
-	zero := 0
-	var zero64 int64
+	num, size := j.Attachments, j.AttachmentBytes
 	d := api.JobMetadata{
 		ID: j.ID, Created: api.UnixMilli(j.Created), Updated: api.UnixMilli(j.Updated),
 		ClientHost: j.ClientHost, UserAgent: j.UserAgent,
-		NumAttachments: &zero, TotalSizeOfAttachments: &zero64, Links: links,
+		NumAttachments: &num, TotalSizeOfAttachments: &size, Links: links,
 	}
 	if j.Status.Terminal() && j.ArchiveStatus == fsm.ArchiveArchived {
 		out, errSize := j.StdoutSize, j.StderrSize

@@ -49,6 +49,9 @@ type Submission struct {
 	// Pinned keeps the job on the node that received it: its attachments
 	// are in that node's own storage.
 	Pinned bool
+	// Attachments and AttachmentBytes count the files sent with the job.
+	Attachments     int
+	AttachmentBytes int64
 }
 
 // HandlerConfig configures the API handler.
