@@ -24,6 +24,10 @@ type Fetcher struct {
 	OnFetch func(hit bool)
 }
 
+// KeepsCopies reports whether fetched files stay in the node's cache, so
+// the archive can leave them out.
+func (f *Fetcher) KeepsCopies() bool { return f.Cache != nil }
+
 // Fetch writes the object named by uri at dst. The object's ETag, read
 // first, names the version the cache keeps; the download insists on it, so
 // an object replaced meanwhile is not cached under the old version's name.

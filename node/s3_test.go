@@ -26,6 +26,13 @@ func TestJobStagesDependenciesFromS3(t *testing.T) {
 	if out := readOutput(t, c, id, "stdout"); out != "hello from s3\n" {
 		t.Fatalf("stdout %q", out)
 	}
+	// The archive leaves the cached dependency out and lists it.
+	if out := readOutput(t, c, id, "genie/cached-dependencies"); out != "greet.sh\n" {
+		t.Fatalf("cached-dependencies %q", out)
+	}
+	if _, err := c.Jobs().OutputFile(t.Context(), id, "greet.sh", 0); !api.IsNotFound(err) {
+		t.Fatalf("the cached dependency is in the archive: %v", err)
+	}
 	// The second job takes it from the node's cache.
 	id = submit(t, c, req)
 	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)

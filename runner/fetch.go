@@ -21,6 +21,24 @@ type Fetcher interface {
 	Fetch(ctx context.Context, uri string, dst string) error
 }
 
+// CachingFetcher is a Fetcher that keeps a copy of what it fetches on the
+// node: the archive leaves such files out of a finished job's directory
+// (they are the same bytes as the store's object) and lists them instead.
+type CachingFetcher interface {
+	Fetcher
+	KeepsCopies() bool
+}
+
+// cachedByFetcher reports whether f's fetcher keeps copies.
+func (r *Runner) cachedByFetcher(f stageFile) bool {
+	scheme, err := uriScheme(f.uri)
+	if err != nil {
+		return false
+	}
+	c, ok := r.conf.Fetchers[scheme].(CachingFetcher)
+	return ok && c.KeepsCopies()
+}
+
 // FileFetcher copies files named by file:// URIs or absolute paths.
 type FileFetcher struct{}
 

@@ -91,6 +91,7 @@ func (r *Runner) archive(j *job) {
 	case !r.archiving(j):
 		req.ArchiveStatus = fsm.ArchiveDisabled
 	default:
+		dropCached(j)
 		var loc string
 		err := r.retry(j, "archive", func() error {
 			var err error
@@ -115,5 +116,23 @@ func (r *Runner) recordArchive(j *job, req fsm.JobArchiveRequest) {
 	err := r.reportUntilDone(j, "archived", func(ctx context.Context) error { return r.rep.Archived(ctx, req) })
 	if err != nil && !r.isClosed() {
 		j.log.Error("recording the archive failed", "status", req.ArchiveStatus, "error", err)
+	}
+}
+
+// dropCached removes from a finished job's directory the staged files its
+// cached-dependencies list names, so the archive holds the job's own output
+// and the list, not copies of objects the store already has.
+func dropCached(j *job) {
+	b, err := os.ReadFile(filepath.Join(j.dir, cachedListFile))
+	if err != nil {
+		return
+	}
+	for _, rel := range strings.Split(string(b), "\n") {
+		if rel == "" || !filepath.IsLocal(rel) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(j.dir, rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			j.log.Warn("cannot leave a cached dependency out of the archive", "file", rel, "error", err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/genie-cluster/genie/archive"
 	"github.com/genie-cluster/genie/fsm"
@@ -18,6 +19,10 @@ const (
 	stderrFile   = "stderr"
 	genieDir     = "genie"
 	exitCodeFile = "genie/exit-code"
+	// cachedListFile lists, one per line relative to the job directory,
+	// the staged files a caching fetcher served: the archive leaves them
+	// out.
+	cachedListFile = "genie/cached-dependencies"
 )
 
 // stageFile is one file to fetch into the job directory.
@@ -165,9 +170,35 @@ func (r *Runner) stage(j *job) error {
 	if err := r.fetchAll(j.ctx, p.files); err != nil {
 		return err
 	}
+	if err := r.listCached(j.dir, p.files); err != nil {
+		return err
+	}
 	script := runScript(j.dir, j.spec, p.setups, r.conf.NodeName)
 	if err := os.WriteFile(filepath.Join(j.dir, runFile), []byte(script), 0o755); err != nil {
 		return fmt.Errorf("write run script: %w", err)
+	}
+	return nil
+}
+
+// listCached writes the list of staged files the node's cache holds, when
+// there are any.
+func (r *Runner) listCached(dir string, files []stageFile) error {
+	var b strings.Builder
+	for _, f := range files {
+		if !r.cachedByFetcher(f) {
+			continue
+		}
+		rel, err := filepath.Rel(dir, f.dst)
+		if err != nil {
+			return err
+		}
+		b.WriteString(filepath.ToSlash(rel) + "\n")
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, cachedListFile), []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", cachedListFile, err)
 	}
 	return nil
 }
