@@ -3,6 +3,8 @@
 package chaos
 
 import (
+	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +28,7 @@ func TestComposeScaleAndReplace(t *testing.T) {
 		image = "genie:chaos"
 	}
 	d := &dockerCluster{t: t, root: root, project: "geniescale", env: append(os.Environ(),
-		"GENIE_PROJECT=geniescale", "GENIE_IMAGE="+image, "GENIE_NO_BUILD=1",
+		"GENIE_PROJECT=geniescale", "GENIE_IMAGE="+image, "GENIE_S3_IMAGE="+s3Image(image), "GENIE_NO_BUILD=1",
 		"GENIE_CLUSTER_SUBNET=10.213.3.0/24", "GENIE_CLIENT_SUBNET=10.213.4.0/24")}
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		t.Fatalf("needs docker-compose: %v", err)
@@ -43,6 +45,7 @@ func TestComposeScaleAndReplace(t *testing.T) {
 
 	script("up", "3")
 	wantVoters(t, d, 3)
+	archivesToS3(t, d)
 	script("scale", "4")
 	old := d.nodes()[0]
 	out := script("replace", old.Name)
@@ -80,5 +83,59 @@ func wantVoters(t *testing.T, d *dockerCluster, voters int) {
 			t.Fatalf("raft peers %+v (%v), want %d voters among %d nodes", peers, err, voters, len(nodes))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// archivesToS3 runs a job in the group and reads its output, archived to
+// the group's S3 store, through another node.
+func archivesToS3(t *testing.T, d *dockerCluster) {
+	t.Helper()
+	nodes := d.nodes()
+	c, err := api.NewClient(&api.Config{Address: nodes[0].url()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Clusters().Create(ctx, &api.Cluster{ID: "local", Name: "local", User: "ops", Version: "1",
+		Tags: []string{"sched:adhoc"}, Status: api.ClusterStatusUp}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Commands().Create(ctx, &api.Command{ID: "sh", Name: "sh", User: "ops", Version: "1",
+		Tags: []string{"type:shell"}, Status: api.CommandStatusActive, ExecutableAndArguments: []string{"/bin/sh", "-c"}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.Jobs().Submit(ctx, &api.JobRequest{Name: "hello", User: "ops", Version: "1",
+		ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}}, CommandCriteria: []string{"type:shell"},
+		CommandArguments: []string{"echo hello from $(hostname)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		exec, err := c.Jobs().Execution(ctx, id)
+		if err == nil && exec.ArchiveStatus == api.ArchiveStatusArchived {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s not archived after a minute: %+v, %v", id, exec, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	other, err := api.NewClient(&api.Config{Address: nodes[len(nodes)-1].url()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := other.Jobs().OutputFile(ctx, id, "stdout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out, _ := io.ReadAll(f)
+	if !strings.HasPrefix(string(out), "hello from ") {
+		t.Fatalf("stdout %q", out)
+	}
+	j, err := other.Jobs().Get(ctx, id)
+	if err != nil || !strings.HasPrefix(j.ArchiveLocation, "s3://genie/jobs/"+id) {
+		t.Fatalf("archive location %q, %v", j.ArchiveLocation, err)
 	}
 }

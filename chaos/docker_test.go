@@ -15,6 +15,13 @@ import (
 	"time"
 )
 
+// s3Image is the store's image built beside genie's: genie-s3 with the
+// same version.
+func s3Image(image string) string {
+	_, version, _ := strings.Cut(image, ":")
+	return "genie-s3:" + version
+}
+
 // Networks of the chaos project; distinct from the compose file's defaults
 // so a developer's own compose cluster can run beside the suite.
 const (
@@ -69,6 +76,7 @@ func newDockerCluster(t testing.TB, size int) *dockerCluster {
 		t: t, root: root, project: "geniechaos", shared: shared,
 		env: append(os.Environ(),
 			"GENIE_IMAGE="+image,
+			"GENIE_S3_IMAGE="+s3Image(image),
 			"GENIE_BOOTSTRAP_EXPECT=3",
 			"GENIE_CLUSTER_SUBNET="+clusterSubnet,
 			"GENIE_CLIENT_SUBNET="+clientSubnet,
@@ -97,6 +105,13 @@ func newDockerCluster(t testing.TB, size int) *dockerCluster {
 		d.docker("network", "disconnect", net, n.ID)
 		d.must("network", "connect", "--ip", fmt.Sprintf("10.213.1.%d", 10+i), net, n.ID)
 	}
+	// The S3 store first: the nodes archive to it.
+	s3, err := d.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+d.project,
+		"--filter", "label=com.docker.compose.service=s3")
+	if err != nil || strings.TrimSpace(s3) == "" {
+		t.Fatalf("no s3 container: %v", err)
+	}
+	d.must("start", strings.TrimSpace(s3))
 	for _, n := range d.nodes() {
 		d.start(n)
 	}
@@ -137,7 +152,8 @@ func (d *dockerCluster) must(args ...string) {
 // nodes lists the project's containers, running or not, by name.
 func (d *dockerCluster) nodes() []node {
 	d.t.Helper()
-	out, err := d.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+d.project)
+	out, err := d.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+d.project,
+		"--filter", "label=com.docker.compose.service=genie")
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ func TestOutputFromTheS3ArchiveAfterItsNodeIsGone(t *testing.T) {
 	srv := s3test.Start(t)
 	srv.Env(t)
 	srv.Put(t, srv.Client(t), "archive", "README", []byte("genie archives"))
+	srv.Put(t, srv.Client(t), "deps", "gen.sh", []byte("echo archived output\n"))
 	c := MakeCluster(t, 3, func(_ int, cfg *Config) {
 		cfg.S3 = srv.Config()
 		cfg.ArchiveS3 = "s3://archive/jobs"
@@ -72,7 +73,19 @@ func TestOutputFromTheS3ArchiveAfterItsNodeIsGone(t *testing.T) {
 	victim := c.Followers()[0]
 	waitFor(t, 10*time.Second, "the registry on "+victim.Name(), func() bool { return victim.State().Command("sh") != nil })
 
-	id := submitUntilOn(t, victim, "echo archived output; echo to stderr >&2")
+	// The whole path: a dependency from S3, the output archived to S3, the
+	// node gone, the output read through another node.
+	var id string
+	for i := 0; i < 60 && id == ""; i++ {
+		req := shellJob("sh gen.sh; echo to stderr >&2")
+		req.Dependencies = []string{"s3://deps/gen.sh"}
+		if got := submit(t, client(t, victim), req); victim.State().Job(got).Node == victim.ID() {
+			id = got
+		}
+	}
+	if id == "" {
+		t.Fatal("no submission landed on " + victim.Name())
+	}
 	waitStatus(t, client(t, victim), id, api.JobStatusSucceeded, 30*time.Second)
 	var reader *Node
 	for _, n := range c.Nodes {

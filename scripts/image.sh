@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds genie's container image FROM scratch: stages the static binary,
-# busybox (Debian's busybox-static) and the host's CA certificates, then
-# runs docker build. Usage: scripts/image.sh [tag]   (default genie:dev)
+# Builds genie's container images FROM scratch: genie (the static binary,
+# busybox from Debian's busybox-static, the host's CA certificates) and
+# genie-s3 (a statically linked versitygw, the S3-compatible store of the
+# compose group). Usage: scripts/image.sh [tag]   (default genie:dev; the
+# store gets genie-s3 with the same version, genie-s3:dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tag=${1:-genie:dev}
@@ -29,3 +31,19 @@ if ! out=$(DOCKER_BUILDKIT=0 docker build -t "$tag" "$stage" 2>&1); then
 	exit 1
 fi
 echo "built $tag"
+
+s3tag=genie-s3:${tag##*:}
+s3stage=.image-s3
+vgw=.tools/static/versitygw
+if [ ! -x "$vgw" ]; then
+	CGO_ENABLED=0 GOBIN="$PWD/.tools/static" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
+rm -rf "$s3stage"
+mkdir -p "$s3stage"
+cp "$vgw" "$s3stage/versitygw"
+cp deploy/versitygw.Dockerfile "$s3stage/Dockerfile"
+if ! out=$(DOCKER_BUILDKIT=0 docker build -t "$s3tag" "$s3stage" 2>&1); then
+	echo "$out" >&2
+	exit 1
+fi
+echo "built $s3tag"
