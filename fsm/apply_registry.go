@@ -38,6 +38,9 @@ func applyCluster(txn *memdb.Txn, index uint64, req *ClusterRequest) interface{}
 			return err
 		}
 	case OpDelete:
+		if res, ok := retriedDelete(txn, tableClusters, c.ID, c.WriteToken); ok && existing == nil {
+			return res
+		}
 		if err := checkUpdate("cluster", c.ID, existing != nil, modifyIndex(existing), req.ExpectIndex); err != nil {
 			return err
 		}
@@ -45,6 +48,9 @@ func applyCluster(txn *memdb.Txn, index uint64, req *ClusterRequest) interface{}
 			return err
 		}
 		if err := txn.Delete(tableClusters, existing); err != nil {
+			return err
+		}
+		if err := recordDelete(txn, index, tableClusters, c.ID, c.WriteToken); err != nil {
 			return err
 		}
 	default:
@@ -92,6 +98,9 @@ func applyCommand(txn *memdb.Txn, index uint64, req *CommandRequest) interface{}
 			return err
 		}
 	case OpDelete:
+		if res, ok := retriedDelete(txn, tableCommands, c.ID, c.WriteToken); ok && existing == nil {
+			return res
+		}
 		if existing == nil {
 			return Errorf(ErrCodeNotFound, "no command with id %s", c.ID)
 		}
@@ -102,6 +111,9 @@ func applyCommand(txn *memdb.Txn, index uint64, req *CommandRequest) interface{}
 			return err
 		}
 		if err := txn.Delete(tableCommands, existing); err != nil {
+			return err
+		}
+		if err := recordDelete(txn, index, tableCommands, c.ID, c.WriteToken); err != nil {
 			return err
 		}
 	default:
@@ -146,6 +158,9 @@ func applyApplication(txn *memdb.Txn, index uint64, req *ApplicationRequest) int
 			return err
 		}
 	case OpDelete:
+		if res, ok := retriedDelete(txn, tableApplications, a.ID, a.WriteToken); ok && existing == nil {
+			return res
+		}
 		if err := checkUpdate("application", a.ID, existing != nil, idx, req.ExpectIndex); err != nil {
 			return err
 		}
@@ -157,6 +172,9 @@ func applyApplication(txn *memdb.Txn, index uint64, req *ApplicationRequest) int
 			return Errorf(ErrCodeInUse, "application %s is used by command %s", a.ID, users[0].ID)
 		}
 		if err := txn.Delete(tableApplications, existing); err != nil {
+			return err
+		}
+		if err := recordDelete(txn, index, tableApplications, a.ID, a.WriteToken); err != nil {
 			return err
 		}
 	default:

@@ -391,3 +391,43 @@ func TestReassignMovesOnlyAnAcceptedJobOfTheLostNode(t *testing.T) {
 	tf.wantCode(ErrCodeNotFound, JobReassignRequestType, &JobReassignRequest{ID: "nope", FromNode: "n1", ToNode: "n2"})
 	tf.wantCode(ErrCodeInvalid, JobReassignRequestType, &JobReassignRequest{ID: "j1", FromNode: "n2"})
 }
+
+func TestRetriedDeleteSucceedsThroughItsTombstone(t *testing.T) {
+	tf := newTestFSM(t)
+	tf.mustApply(ClusterRequestType, &ClusterRequest{Op: OpCreate, Cluster: cluster("c1", "one", ClusterUp)})
+	del := &ClusterRequest{Op: OpDelete, Cluster: Cluster{Resource: Resource{ID: "c1", WriteToken: "del-1"}}}
+	first := tf.mustApply(ClusterRequestType, del)
+	// The same delete again (its answer was lost): done already.
+	if again := tf.mustApply(ClusterRequestType, del); !again.Existing || again.Index != first.Index {
+		t.Fatalf("retried delete: %+v after %+v", again, first)
+	}
+	// Another delete of the missing cluster is still a 404, and a token does
+	// not carry over to another resource or kind.
+	tf.wantCode(ErrCodeNotFound, ClusterRequestType, &ClusterRequest{Op: OpDelete, Cluster: Cluster{Resource: Resource{ID: "c1", WriteToken: "del-2"}}})
+	tf.wantCode(ErrCodeNotFound, ClusterRequestType, &ClusterRequest{Op: OpDelete, Cluster: Cluster{Resource: Resource{ID: "c2", WriteToken: "del-1"}}})
+	tf.wantCode(ErrCodeNotFound, CommandRequestType, &CommandRequest{Op: OpDelete, Command: Command{Resource: Resource{ID: "c1", WriteToken: "del-1"}}})
+
+	// The tombstone survives a snapshot.
+	snap, err := tf.fsm.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	restored := newTestFSM(t)
+	if err := restored.fsm.Restore(io.NopCloser(bytes.NewReader(sink.buf.Bytes()))); err != nil {
+		t.Fatal(err)
+	}
+	restored.index = tf.index
+	if again := restored.mustApply(ClusterRequestType, del); !again.Existing {
+		t.Fatalf("retried delete after a restore: %+v", again)
+	}
+
+	// Past the window the tombstone is gone.
+	restored.index += tombstoneWindow + 1
+	restored.mustApply(ClusterRequestType, &ClusterRequest{Op: OpCreate, Cluster: cluster("c3", "three", ClusterUp)})
+	restored.mustApply(ClusterRequestType, &ClusterRequest{Op: OpDelete, Cluster: Cluster{Resource: Resource{ID: "c3", WriteToken: "del-3"}}})
+	restored.wantCode(ErrCodeNotFound, ClusterRequestType, del)
+}

@@ -12,6 +12,7 @@ const (
 	tableCommands     = "commands"
 	tableApplications = "applications"
 	tableJobs         = "jobs"
+	tableTombstones   = "tombstones"
 )
 
 // Index names.
@@ -61,6 +62,7 @@ func schema() *memdb.DBSchema {
 			tableCommands:     resourceTable(tableCommands),
 			tableApplications: resourceTable(tableApplications),
 			tableJobs:         jobsTable(),
+			tableTombstones:   tombstonesTable(),
 		},
 	}
 }

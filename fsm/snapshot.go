@@ -21,6 +21,7 @@ const (
 	recordCommand
 	recordApplication
 	recordJob
+	recordTombstone
 )
 
 // snapshot is a point-in-time view of the state; memdb snapshots are cheap
@@ -51,6 +52,7 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 			{tableCommands, recordCommand},
 			{tableApplications, recordApplication},
 			{tableJobs, recordJob},
+			{tableTombstones, recordTombstone},
 		}
 		for _, t := range tables {
 			index := indexID
@@ -120,6 +122,8 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 			table, obj = tableApplications, &Application{}
 		case recordJob:
 			table, obj = tableJobs, &Job{}
+		case recordTombstone:
+			table, obj = tableTombstones, &Tombstone{}
 		default:
 			return fmt.Errorf("restore: unknown record kind %d", kind)
 		}

@@ -70,7 +70,7 @@ func TestJobsOfALostNodeMoveOrFailAndItsReturnStopsThem(t *testing.T) {
 	back := c.restart(t, victimIdx, leader)
 	waitFor(t, 30*time.Second, "the lost job's processes to stop", func() bool { return processGone(pgid) })
 	waitFor(t, 30*time.Second, "the lost job's directory archived", func() bool {
-		return back.State().Job(running).ArchiveStatus == fsm.ArchiveArchived
+		return archivedOn(back, running)
 	})
 	j := back.State().Job(running)
 	if j.Status != fsm.JobFailed || j.StatusMsg != fsm.MsgNodeLost {
@@ -97,7 +97,7 @@ func TestANodeBackWithinTheGraceKeepsItsJobs(t *testing.T) {
 	if done.StatusMsg != fsm.MsgSucceeded {
 		t.Fatalf("job message %q", done.StatusMsg)
 	}
-	waitFor(t, 30*time.Second, "the job's archive", func() bool { return leader.State().Job(id).ArchiveStatus == fsm.ArchiveArchived })
+	waitFor(t, 30*time.Second, "the job's archive", func() bool { return archivedOn(leader, id) })
 	if out := readOutput(t, client(t, leader), id, "stdout"); out != "done\n" {
 		t.Fatalf("stdout %q", out)
 	}
@@ -157,4 +157,10 @@ func TestEveryNodeStoppedAtOnceAndRestarted(t *testing.T) {
 	if _, err := client(t, c.Followers()[0]).Clusters().Create(context.Background(), register2); err != nil {
 		t.Fatalf("write after the restart: %v", err)
 	}
+}
+
+// archivedOn reports whether n's replica has job id archived.
+func archivedOn(n *Node, id string) bool {
+	j := n.State().Job(id)
+	return j != nil && j.ArchiveStatus == fsm.ArchiveArchived
 }

@@ -22,7 +22,7 @@ func TestJobStagesDependenciesFromS3(t *testing.T) {
 	req.Dependencies = []string{"s3://deps/scripts/greet.sh"}
 	id := submit(t, c, req)
 	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)
-	waitFor(t, 30*time.Second, "the archive", func() bool { return n.State().Job(id).ArchiveStatus == "ARCHIVED" })
+	waitFor(t, 30*time.Second, "the archive", func() bool { return archivedOn(n, id) })
 	if out := readOutput(t, c, id, "stdout"); out != "hello from s3\n" {
 		t.Fatalf("stdout %q", out)
 	}
@@ -79,7 +79,8 @@ func TestOutputFromTheS3ArchiveAfterItsNodeIsGone(t *testing.T) {
 	for i := 0; i < 60 && id == ""; i++ {
 		req := shellJob("sh gen.sh; echo to stderr >&2")
 		req.Dependencies = []string{"s3://deps/gen.sh"}
-		if got := submit(t, client(t, victim), req); victim.State().Job(got).Node == victim.ID() {
+		got := submit(t, client(t, victim), req)
+		if j := victim.State().Job(got); j != nil && j.Node == victim.ID() {
 			id = got
 		}
 	}
@@ -93,10 +94,7 @@ func TestOutputFromTheS3ArchiveAfterItsNodeIsGone(t *testing.T) {
 			reader = n
 		}
 	}
-	waitFor(t, 30*time.Second, "the archive", func() bool {
-		j := reader.State().Job(id)
-		return j.ArchiveStatus == "ARCHIVED"
-	})
+	waitFor(t, 30*time.Second, "the archive", func() bool { return archivedOn(reader, id) })
 	if loc := leader.State().Job(id).ArchiveLocation; loc != "s3://archive/jobs/"+id+"/" {
 		t.Fatalf("archive location %q", loc)
 	}
@@ -136,7 +134,7 @@ func TestAttachmentsStagedIntoTheJobDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)
-	waitFor(t, 30*time.Second, "the archive", func() bool { return n.State().Job(id).ArchiveStatus == "ARCHIVED" })
+	waitFor(t, 30*time.Second, "the archive", func() bool { return archivedOn(n, id) })
 	if out := readOutput(t, c, id, "stdout"); out != "select 1;\nfrom udf\n" {
 		t.Fatalf("stdout %q", out)
 	}
@@ -169,6 +167,8 @@ func TestAttachmentsInS3RunOnAnyNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A job placed on a peer reaches this replica a moment later.
+		waitFor(t, 10*time.Second, "job "+id+" on "+entry.Name(), func() bool { return entry.State().Job(id) != nil })
 		if j := entry.State().Job(id); j.Node != entry.ID() {
 			elsewhere = id
 			if !strings.HasPrefix(j.Request.Dependencies[0], "s3://genie/archive/attachments/"+id+"/") {
@@ -180,7 +180,7 @@ func TestAttachmentsInS3RunOnAnyNode(t *testing.T) {
 		t.Fatal("no submission with attachments was placed on another node")
 	}
 	waitStatus(t, ec, elsewhere, api.JobStatusSucceeded, 30*time.Second)
-	waitFor(t, 30*time.Second, "the archive", func() bool { return entry.State().Job(elsewhere).ArchiveStatus == "ARCHIVED" })
+	waitFor(t, 30*time.Second, "the archive", func() bool { return archivedOn(entry, elsewhere) })
 	if out := readOutput(t, ec, elsewhere, "stdout"); out != "attached\n" {
 		t.Fatalf("stdout %q", out)
 	}

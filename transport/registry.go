@@ -275,7 +275,9 @@ func registryPatch[T any, D any](h *handler, w http.ResponseWriter, r *http.Requ
 func registryDelete[T any, D any](h *handler, w http.ResponseWriter, r *http.Request, k *registryKind[T, D]) {
 	id := r.PathValue("id")
 	var t T
-	k.resource(&t).ID = id
+	res := k.resource(&t)
+	// The token lets a retry of this delete, after a lost answer, succeed.
+	res.ID, res.WriteToken = id, uuid.NewString()
 	_, err := h.backend.Apply(r.Context(), k.msgType, k.request(fsm.OpDelete, t, 0))
 	if fsm.CodeOf(err) == fsm.ErrCodeNotFound {
 		err = notFound("No %s with id %s exists.", k.singular, id)
