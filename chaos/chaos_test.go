@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,7 +172,8 @@ func (s *suite) runRound(f fault) {
 	s.checkRegistry(r)
 }
 
-func (s *suite) hold(d time.Duration) { time.Sleep(d) }
+// hold lets a fault (or the load before and after it) last d.
+func (s *suite) hold(d time.Duration) { pause(context.Background(), d) }
 
 // urls are the client addresses of the running nodes.
 func (s *suite) urls() []string {
@@ -200,18 +202,21 @@ func getJSON(url string, out interface{}) error {
 // leader finds the node that leads now.
 func (s *suite) leader() node {
 	s.t.Helper()
-	deadline := time.Now().Add(recoveryBound)
-	for time.Now().Before(deadline) {
+	var leader node
+	found := waitUntil(recoveryBound, 100*time.Millisecond, func() bool {
 		for _, n := range s.d.nodes() {
 			var self api.AgentSelf
 			if n.ClientIP != "" && getJSON(n.url()+"/v1/agent/self", &self) == nil && strings.EqualFold(self.RaftState, "leader") {
-				return n
+				leader = n
+				return true
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		return false
+	})
+	if !found {
+		s.t.Fatalf("no leader within %s", recoveryBound)
 	}
-	s.t.Fatalf("no leader within %s", recoveryBound)
-	return node{}
+	return leader
 }
 
 // busiestFollower is the follower running the most jobs.
@@ -238,14 +243,9 @@ func (s *suite) busiestFollower() node {
 // all as voters, and gossip has every node alive.
 func (s *suite) waitHealthy(r *round) {
 	s.t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
 	var why string
-	for time.Now().Before(deadline) {
-		why = s.unhealthy()
-		if why == "" {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+	if waitUntil(2*time.Minute, 200*time.Millisecond, func() bool { why = s.unhealthy(); return why == "" }) {
+		return
 	}
 	r.problem("cluster not healthy after 2m: %s", why)
 	s.fail(fmt.Sprintf("round %d (%s): cluster not healthy: %s", r.Index, r.Fault, why))
@@ -302,25 +302,21 @@ func (s *suite) unhealthy() string {
 // mustWrite retries a write through the running nodes until one takes it.
 func (s *suite) mustWrite(method, path string, body interface{}, ok ...int) {
 	s.t.Helper()
-	deadline := time.Now().Add(recoveryBound)
 	var last reply
-	for time.Now().Before(deadline) {
+	done := waitUntil(recoveryBound, 200*time.Millisecond, func() bool {
 		for _, u := range s.urls() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			last = call(ctx, method, u+path, body)
 			cancel()
-			if last.verdict() == answered {
-				return
-			}
-			for _, code := range ok {
-				if last.code == code {
-					return
-				}
+			if last.verdict() == answered || slices.Contains(ok, last.code) {
+				return true
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		return false
+	})
+	if !done {
+		s.t.Fatalf("%s %s: %s", method, path, last)
 	}
-	s.t.Fatalf("%s %s: %s", method, path, last)
 }
 
 func cluster(id string, tags ...string) map[string]interface{} {
@@ -344,15 +340,11 @@ func (s *suite) createKeys(r *round) {
 		s.mustWrite(http.MethodPost, "/api/v3/clusters", cluster(key), http.StatusConflict)
 		r.keys = append(r.keys, key)
 	}
-	deadline := time.Now().Add(recoveryBound)
 	for _, u := range s.urls() {
 		for _, key := range r.keys {
 			var c api.Cluster
-			for getJSON(u+"/api/v3/clusters/"+key, &c) != nil {
-				if time.Now().After(deadline) {
-					s.t.Fatalf("%s never saw cluster %s", u, key)
-				}
-				time.Sleep(50 * time.Millisecond)
+			if !waitUntil(recoveryBound, 50*time.Millisecond, func() bool { return getJSON(u+"/api/v3/clusters/"+key, &c) == nil }) {
+				s.t.Fatalf("%s never saw cluster %s", u, key)
 			}
 		}
 	}
@@ -395,19 +387,12 @@ func (s *suite) checkCutOff(r *round, n node, wasLeader bool) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if wasLeader {
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				var self api.AgentSelf
-				if err := getJSON(n.url()+"/v1/agent/self", &self); err == nil && !strings.EqualFold(self.RaftState, "leader") {
-					break
-				}
-				if time.Now().After(deadline) {
-					r.problem("the leader cut off into the minority still leads after 5s")
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+		steppedDown := func() bool {
+			var self api.AgentSelf
+			return getJSON(n.url()+"/v1/agent/self", &self) == nil && !strings.EqualFold(self.RaftState, "leader")
+		}
+		if wasLeader && !waitUntil(5*time.Second, 50*time.Millisecond, steppedDown) {
+			r.problem("the leader cut off into the minority still leads after 5s")
 		}
 		var c api.Cluster
 		if err := getJSON(n.url()+"/api/v3/clusters/chaos", &c); err != nil {
@@ -437,14 +422,13 @@ func (s *suite) jobStatus(id string) (job api.Job, found bool) {
 // checkJobs waits until every acknowledged job of the round has ended and
 // counts the lost and the duplicated.
 func (s *suite) checkJobs(r *round) {
-	deadline := time.Now().Add(settleBound)
 	pending := map[string]*jobRecord{}
 	for _, j := range r.jobs {
 		if j.Acked {
 			pending[j.ID] = j
 		}
 	}
-	for len(pending) > 0 && time.Now().Before(deadline) {
+	waitUntil(settleBound, 500*time.Millisecond, func() bool {
 		for id, j := range pending {
 			job, found := s.jobStatus(id)
 			if found && job.Status.Terminal() {
@@ -452,10 +436,8 @@ func (s *suite) checkJobs(r *round) {
 				delete(pending, id)
 			}
 		}
-		if len(pending) > 0 {
-			time.Sleep(500 * time.Millisecond)
-		}
-	}
+		return len(pending) == 0
+	})
 	for id := range pending {
 		_, found := s.jobStatus(id)
 		r.Lost++

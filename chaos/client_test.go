@@ -106,3 +106,18 @@ func call(ctx context.Context, method, url string, body interface{}) reply {
 	}
 	return out
 }
+
+// waitUntil polls cond every interval until it holds or timeout passes, and
+// reports whether it held.
+func waitUntil(timeout, interval time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		pause(context.Background(), interval)
+	}
+}

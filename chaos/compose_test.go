@@ -65,24 +65,23 @@ func TestComposeScaleAndReplace(t *testing.T) {
 // with voters of them.
 func wantVoters(t *testing.T, d *dockerCluster, voters int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		nodes := d.nodes()
-		var peers []api.RaftPeer
-		err := getJSON(nodes[0].url()+"/v1/operator/raft/peers", &peers)
+	var peers []api.RaftPeer
+	var err error
+	var nodes []node
+	ok := waitUntil(time.Minute, 200*time.Millisecond, func() bool {
+		nodes = d.nodes()
+		peers = nil
+		err = getJSON(nodes[0].url()+"/v1/operator/raft/peers", &peers)
 		got := 0
 		for _, p := range peers {
 			if p.Voter {
 				got++
 			}
 		}
-		if err == nil && got == voters && len(peers) == len(nodes) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("raft peers %+v (%v), want %d voters among %d nodes", peers, err, voters, len(nodes))
-		}
-		time.Sleep(200 * time.Millisecond)
+		return err == nil && got == voters && len(peers) == len(nodes)
+	})
+	if !ok {
+		t.Fatalf("raft peers %+v (%v), want %d voters among %d nodes", peers, err, voters, len(nodes))
 	}
 }
 
@@ -110,16 +109,13 @@ func archivesToS3(t *testing.T, d *dockerCluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		exec, err := c.Jobs().Execution(ctx, id)
-		if err == nil && exec.ArchiveStatus == api.ArchiveStatusArchived {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s not archived after a minute: %+v, %v", id, exec, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	var exec *api.JobExecution
+	archived := waitUntil(time.Minute, 200*time.Millisecond, func() bool {
+		exec, err = c.Jobs().Execution(ctx, id)
+		return err == nil && exec.ArchiveStatus == api.ArchiveStatusArchived
+	})
+	if !archived {
+		t.Fatalf("job %s not archived after a minute: %+v, %v", id, exec, err)
 	}
 	other, err := api.NewClient(&api.Config{Address: nodes[len(nodes)-1].url()})
 	if err != nil {
