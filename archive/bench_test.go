@@ -16,8 +16,7 @@ import (
 // 30 small files to versitygw on loopback, 8 uploads at a time.
 func BenchmarkS3ArchiveUpload(b *testing.B) {
 	srv := s3test.Start(b)
-	b.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	b.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	srv.Env(b)
 	client := srv.Client(b)
 	srv.Put(b, client, "archive", "README", []byte("x"))
 	store, err := archive.NewS3(client, "s3://archive/jobs")

@@ -10,10 +10,10 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/genie-cluster/genie/blob"
 )
@@ -83,39 +83,14 @@ func (s *S3) Put(ctx context.Context, jobID, dir string) (string, error) {
 // uploadAll uploads every file of the manifest, Parallelism at a time, and
 // returns the first failure after cancelling the rest.
 func (s *S3) uploadAll(ctx context.Context, dir, prefix string, m *Manifest) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	sem := make(chan struct{}, max(1, s.Parallelism))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, s.Parallelism))
 	for _, e := range m.Entries {
-		if e.Directory {
-			continue
+		if !e.Directory {
+			g.Go(func() error { return s.upload(ctx, dir, prefix, e.Path) })
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(rel string) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := s.upload(ctx, dir, prefix, rel); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}(e.Path)
 	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
+	return g.Wait()
 }
 
 func (s *S3) upload(ctx context.Context, dir, prefix, rel string) error {

@@ -16,8 +16,7 @@ import (
 // without one (HEAD and GET).
 func BenchmarkFetch(b *testing.B) {
 	srv := s3test.Start(b)
-	b.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	b.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	srv.Env(b)
 	client := srv.Client(b)
 	const size = 1 << 20
 	srv.Put(b, client, "deps", "lib.jar", bytes.Repeat([]byte("x"), size))

@@ -4,6 +4,16 @@ import (
 	"github.com/hashicorp/go-memdb"
 )
 
+// existingJob is the job a change applies to, or the error that answers
+// for it: a lookup failure, or ErrCodeNotFound.
+func existingJob(txn *memdb.Txn, id string) (*Job, error) {
+	j, err := firstJob(txn, id)
+	if err == nil && j == nil {
+		err = Errorf(ErrCodeNotFound, "no job with id %s", id)
+	}
+	return j, err
+}
+
 func firstJob(txn *memdb.Txn, id string) (*Job, error) {
 	raw, err := txn.First(tableJobs, indexID, id)
 	if err != nil || raw == nil {
@@ -41,12 +51,9 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 }
 
 func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest) (interface{}, jobChange) {
-	existing, err := firstJob(txn, req.ID)
+	existing, err := existingJob(txn, req.ID)
 	if err != nil {
 		return err, jobChange{}
-	}
-	if existing == nil {
-		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), jobChange{}
 	}
 	if req.Token != "" && existing.LastToken == req.Token && existing.Status == req.To {
 		// A retry of the transition that brought the job here.
@@ -94,12 +101,9 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 }
 
 func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (interface{}, jobChange) {
-	existing, err := firstJob(txn, req.ID)
+	existing, err := existingJob(txn, req.ID)
 	if err != nil {
 		return err, jobChange{}
-	}
-	if existing == nil {
-		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), jobChange{}
 	}
 	if !existing.Status.Terminal() {
 		return Errorf(ErrCodeStatus, "job %s is %s: only finished jobs are archived", req.ID, existing.Status), jobChange{}
@@ -130,12 +134,9 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 }
 
 func applyJobReassign(txn *memdb.Txn, index uint64, req *JobReassignRequest) (interface{}, jobChange) {
-	existing, err := firstJob(txn, req.ID)
+	existing, err := existingJob(txn, req.ID)
 	if err != nil {
 		return err, jobChange{}
-	}
-	if existing == nil {
-		return Errorf(ErrCodeNotFound, "no job with id %s", req.ID), jobChange{}
 	}
 	if existing.Status == JobAccepted && existing.Node == req.ToNode && req.ToNode != req.FromNode {
 		// A retry of the move that was committed.

@@ -200,19 +200,8 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	tf.mustApply(JobSubmitRequestType, submit("j2", JobAccepted))
 	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "j2", From: []JobStatus{JobAccepted}, To: JobFailed, ExitCode: &code, StatusMsg: "boom", Time: 50})
 
-	snap, err := tf.fsm.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-
-	restored, _ := New(&Config{})
-	if err := restored.Restore(io.NopCloser(bytes.NewReader(sink.buf.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
+	buf := snapshotBytes(t, tf.fsm)
+	restored := restoreFrom(t, buf)
 	a, b := tf.fsm.State(), restored.State()
 	if !reflect.DeepEqual(a.Cluster("c1"), b.Cluster("c1")) {
 		t.Fatalf("cluster:\n%+v\n%+v", a.Cluster("c1"), b.Cluster("c1"))
@@ -234,7 +223,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	}
 
 	// A truncated snapshot is refused, not half-restored.
-	trunc := sink.buf.Bytes()[:sink.buf.Len()-1]
+	trunc := buf[:len(buf)-1]
 	if err := restored.Restore(io.NopCloser(bytes.NewReader(trunc))); err == nil {
 		t.Fatal("truncated snapshot restored")
 	}
@@ -408,19 +397,7 @@ func TestRetriedDeleteSucceedsThroughItsTombstone(t *testing.T) {
 	tf.wantCode(ErrCodeNotFound, CommandRequestType, &CommandRequest{Op: OpDelete, Command: Command{Resource: Resource{ID: "c1", WriteToken: "del-1"}}})
 
 	// The tombstone survives a snapshot.
-	snap, err := tf.fsm.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := &memSink{}
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	restored := newTestFSM(t)
-	if err := restored.fsm.Restore(io.NopCloser(bytes.NewReader(sink.buf.Bytes()))); err != nil {
-		t.Fatal(err)
-	}
-	restored.index = tf.index
+	restored := &testFSM{t: t, fsm: restoreFrom(t, snapshotBytes(t, tf.fsm)), index: tf.index}
 	if again := restored.mustApply(ClusterRequestType, del); !again.Existing {
 		t.Fatalf("retried delete after a restore: %+v", again)
 	}
@@ -430,4 +407,28 @@ func TestRetriedDeleteSucceedsThroughItsTombstone(t *testing.T) {
 	restored.mustApply(ClusterRequestType, &ClusterRequest{Op: OpCreate, Cluster: cluster("c3", "three", ClusterUp)})
 	restored.mustApply(ClusterRequestType, &ClusterRequest{Op: OpDelete, Cluster: Cluster{Resource: Resource{ID: "c3", WriteToken: "del-3"}}})
 	restored.wantCode(ErrCodeNotFound, ClusterRequestType, del)
+}
+
+// snapshotBytes persists f's snapshot.
+func snapshotBytes(t *testing.T, f *FSM) []byte {
+	t.Helper()
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	return sink.buf.Bytes()
+}
+
+// restoreFrom restores a snapshot into a new FSM.
+func restoreFrom(t *testing.T, buf []byte) *FSM {
+	t.Helper()
+	restored, _ := New(&Config{})
+	if err := restored.Restore(io.NopCloser(bytes.NewReader(buf))); err != nil {
+		t.Fatal(err)
+	}
+	return restored
 }

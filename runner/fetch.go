@@ -11,8 +11,9 @@ import (
 	"os"
 	"path"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Fetcher stages one file.
@@ -188,40 +189,10 @@ func (r *Runner) fetch(ctx context.Context, f stageFile) error {
 // fetchAll stages files in parallel, at most FetchParallelism at once, and
 // returns the first failure after cancelling the rest.
 func (r *Runner) fetchAll(ctx context.Context, files []stageFile) error {
-	switch len(files) {
-	case 0:
-		return nil
-	case 1:
-		return r.fetch(ctx, files[0])
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	sem := make(chan struct{}, r.conf.FetchParallelism)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.conf.FetchParallelism)
 	for _, f := range files {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := r.fetch(ctx, f); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}()
+		g.Go(func() error { return r.fetch(ctx, f) })
 	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
+	return g.Wait()
 }

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -132,7 +131,7 @@ func (h *handler) storeAttachments(ctx context.Context, sub *Submission, files [
 		return nil
 	}
 	for _, f := range files {
-		uri, shared, err := store.StoreAttachment(ctx, sub.Request.ID, f.name, bytes.Clone(f.content))
+		uri, shared, err := store.StoreAttachment(ctx, sub.Request.ID, f.name, f.content)
 		if err != nil {
 			return err
 		}

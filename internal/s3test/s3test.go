@@ -96,7 +96,7 @@ func Start(t testing.TB) *Server {
 
 // Env sets the SDK's credentials in the environment for the rest of the
 // test, as an operator would.
-func (s *Server) Env(t *testing.T) {
+func (s *Server) Env(t testing.TB) {
 	t.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
 	t.Setenv("AWS_REGION", "us-east-1")
