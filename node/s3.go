@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/genie-cluster/genie/archive"
-
 	"github.com/genie-cluster/genie/blob"
 	"github.com/genie-cluster/genie/runner"
 )
