@@ -39,6 +39,11 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 	default:
 		return Errorf(ErrCodeInvalid, "a job cannot be submitted in status %s", j.Status), jobChange{}
 	}
+	if j.Status == JobAccepted {
+		if err := checkUserLimit(txn, j.Request.User); err != nil {
+			return err, jobChange{}
+		}
+	}
 	j.CreateIndex = index
 	j.ModifyIndex = index
 	if j.Status.Terminal() {

@@ -17,6 +17,10 @@ const (
 	ErrCodeInUse
 	ErrCodeInvalid
 	ErrCodeConflict
+	// ErrCodeLimit: the user holds its limit of active jobs (429).
+	ErrCodeLimit
+	// ErrCodeACLBootstrapped: the ACL bootstrap has run (403).
+	ErrCodeACLBootstrapped
 )
 
 func (c ErrorCode) String() string {
@@ -35,6 +39,10 @@ func (c ErrorCode) String() string {
 		return "invalid"
 	case ErrCodeConflict:
 		return "conflict"
+	case ErrCodeLimit:
+		return "over limit"
+	case ErrCodeACLBootstrapped:
+		return "ACL bootstrapped"
 	}
 	return fmt.Sprintf("error(%d)", uint8(c))
 }

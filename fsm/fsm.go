@@ -146,6 +146,18 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, jobChange) {
 		var req JobReassignRequest
 		f.decode(buf, &req, msgType, l.Index)
 		return applyJobReassign(txn, l.Index, &req)
+	case ACLTokenRequestType:
+		var req ACLTokenRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyACLToken(txn, l.Index, &req), jobChange{}
+	case ACLBootstrapRequestType:
+		var req ACLBootstrapRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyACLBootstrap(txn, l.Index, &req), jobChange{}
+	case LimitsRequestType:
+		var req LimitsRequest
+		f.decode(buf, &req, msgType, l.Index)
+		return applyLimits(txn, l.Index, &req), jobChange{}
 	}
 	// An entry this version cannot read would make replicas diverge:
 	// stop rather than skip it.

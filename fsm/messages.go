@@ -18,6 +18,9 @@ const (
 	JobTransitionRequestType
 	JobArchiveRequestType
 	JobReassignRequestType
+	ACLTokenRequestType
+	ACLBootstrapRequestType
+	LimitsRequestType
 )
 
 func (t MessageType) String() string {
@@ -36,6 +39,12 @@ func (t MessageType) String() string {
 		return "job-archive"
 	case JobReassignRequestType:
 		return "job-reassign"
+	case ACLTokenRequestType:
+		return "acl-token"
+	case ACLBootstrapRequestType:
+		return "acl-bootstrap"
+	case LimitsRequestType:
+		return "limits"
 	}
 	return fmt.Sprintf("unknown(%d)", uint8(t))
 }

@@ -13,6 +13,9 @@ const (
 	tableApplications = "applications"
 	tableJobs         = "jobs"
 	tableTombstones   = "tombstones"
+	tableACLTokens    = "acl_tokens"
+	tableACLBootstrap = "acl_bootstrap"
+	tableSettings     = "settings"
 )
 
 // Index names.
@@ -23,6 +26,9 @@ const (
 	indexTags   = "tags"
 	indexCreate = "create"
 	indexActive = "active"
+	// indexActiveUser: unfinished jobs by user, for per-user limits.
+	indexActiveUser = "active_user"
+	indexSecret     = "secret"
 )
 
 func resourceTable(name string) *memdb.TableSchema {
@@ -47,9 +53,10 @@ func jobsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableJobs,
 		Indexes: map[string]*memdb.IndexSchema{
-			indexID:     {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
-			indexCreate: {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
-			indexActive: {Name: indexActive, AllowMissing: true, Indexer: activeStatusIndex{}},
+			indexID:         {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			indexCreate:     {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
+			indexActive:     {Name: indexActive, AllowMissing: true, Indexer: activeStatusIndex{}},
+			indexActiveUser: {Name: indexActiveUser, AllowMissing: true, Indexer: activeUserIndex{}},
 		},
 	}
 }
@@ -63,6 +70,9 @@ func schema() *memdb.DBSchema {
 			tableApplications: resourceTable(tableApplications),
 			tableJobs:         jobsTable(),
 			tableTombstones:   tombstonesTable(),
+			tableACLTokens:    aclTokensTable(),
+			tableACLBootstrap: aclBootstrapTable(),
+			tableSettings:     settingsTable(),
 		},
 	}
 }

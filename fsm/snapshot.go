@@ -22,6 +22,9 @@ const (
 	recordApplication
 	recordJob
 	recordTombstone
+	recordACLToken
+	recordACLBootstrap
+	recordLimits
 )
 
 // snapshot is a point-in-time view of the state; memdb snapshots are cheap
@@ -53,6 +56,9 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 			{tableApplications, recordApplication},
 			{tableJobs, recordJob},
 			{tableTombstones, recordTombstone},
+			{tableACLTokens, recordACLToken},
+			{tableACLBootstrap, recordACLBootstrap},
+			{tableSettings, recordLimits},
 		}
 		for _, t := range tables {
 			index := indexID
@@ -124,6 +130,12 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 			table, obj = tableJobs, &Job{}
 		case recordTombstone:
 			table, obj = tableTombstones, &Tombstone{}
+		case recordACLToken:
+			table, obj = tableACLTokens, &ACLToken{}
+		case recordACLBootstrap:
+			table, obj = tableACLBootstrap, &ACLBootstrap{}
+		case recordLimits:
+			table, obj = tableSettings, &Limits{}
 		default:
 			return fmt.Errorf("restore: unknown record kind %d", kind)
 		}
