@@ -19,6 +19,8 @@ const (
 	DefaultAddress = "http://127.0.0.1:8080"
 	// AddressEnv names the environment variable that overrides DefaultAddress.
 	AddressEnv = "GENIE_ADDR"
+	// TokenEnv names the environment variable that holds the ACL token.
+	TokenEnv = "GENIE_TOKEN"
 	// DefaultUserAgent is sent when Config.UserAgent is empty.
 	DefaultUserAgent = "genie-go-client"
 
@@ -33,6 +35,8 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is recorded by the server in a job's metadata.
 	UserAgent string
+	// Token is the ACL token's secret, sent as "Authorization: Bearer".
+	Token string
 	// Headers are added to every request.
 	Headers http.Header
 	// RetryUnavailable retries requests answered 503 (a full cluster or a
@@ -54,6 +58,7 @@ func DefaultConfig() *Config {
 	}
 	return &Config{
 		Address:      addr,
+		Token:        os.Getenv(TokenEnv),
 		UserAgent:    DefaultUserAgent,
 		MaxRetries:   defaultMaxRetries,
 		MaxRetryWait: 30 * time.Second,
@@ -166,6 +171,9 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 			req.Header[k] = append([]string(nil), vs...)
 		}
 		req.Header.Set("User-Agent", c.config.UserAgent)
+		if c.config.Token != "" && req.Header.Get("Authorization") == "" {
+			req.Header.Set("Authorization", "Bearer "+c.config.Token)
+		}
 		if req.Header.Get("Accept") == "" {
 			req.Header.Set("Accept", "application/hal+json, application/json")
 		}

@@ -112,3 +112,22 @@ func TestACLSnapshotKeepsTokensNotSecrets(t *testing.T) {
 		t.Fatalf("restored ACL state: %d %d", st.ACLBootstrapIndex(), len(st.ACLTokens()))
 	}
 }
+
+func TestCheckEntryRefusesWhatCannotApply(t *testing.T) {
+	good, err := Encode(LimitsRequestType, &LimitsRequest{UserActive: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckEntry(good); err != nil {
+		t.Fatalf("good entry: %v", err)
+	}
+	for name, buf := range map[string][]byte{
+		"empty":        nil,
+		"unknown type": {200, 0x80},
+		"garbage":      {byte(JobSubmitRequestType), 0xc1, 0xff, 0x00},
+	} {
+		if err := CheckEntry(buf); CodeOf(err) != ErrCodeInvalid {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -174,3 +174,49 @@ func Marshal(v interface{}) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// newMessage returns a value of the payload type of t.
+func newMessage(t MessageType) (interface{}, bool) {
+	switch t {
+	case ClusterRequestType:
+		return new(ClusterRequest), true
+	case CommandRequestType:
+		return new(CommandRequest), true
+	case ApplicationRequestType:
+		return new(ApplicationRequest), true
+	case JobSubmitRequestType:
+		return new(JobSubmitRequest), true
+	case JobTransitionRequestType:
+		return new(JobTransitionRequest), true
+	case JobArchiveRequestType:
+		return new(JobArchiveRequest), true
+	case JobReassignRequestType:
+		return new(JobReassignRequest), true
+	case ACLTokenRequestType:
+		return new(ACLTokenRequest), true
+	case ACLBootstrapRequestType:
+		return new(ACLBootstrapRequest), true
+	case LimitsRequestType:
+		return new(LimitsRequest), true
+	}
+	return nil, false
+}
+
+// CheckEntry reports whether buf is an entry this version can apply: a
+// known type whose payload decodes. The leader checks every entry a peer
+// sends before committing it, since one that cannot be applied would stop
+// every replica.
+func CheckEntry(buf []byte) error {
+	if len(buf) == 0 {
+		return Errorf(ErrCodeInvalid, "empty log entry")
+	}
+	t := MessageType(buf[0])
+	msg, ok := newMessage(t)
+	if !ok {
+		return Errorf(ErrCodeInvalid, "unknown log entry type %d", buf[0])
+	}
+	if err := Decode(buf[1:], msg); err != nil {
+		return Errorf(ErrCodeInvalid, "undecodable %s entry: %v", t, err)
+	}
+	return nil
+}

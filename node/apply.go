@@ -38,6 +38,9 @@ func (n *Node) applyNoWait(ctx context.Context, t fsm.MessageType, msg interface
 // ApplyEntry commits an encoded entry sent by another node; only the leader
 // takes them.
 func (n *Node) ApplyEntry(ctx context.Context, buf []byte) (*fsm.ApplyResult, error) {
+	if err := fsm.CheckEntry(buf); err != nil {
+		return nil, err
+	}
 	if n.raft.State() != raft.Leader {
 		return nil, &transport.UnavailableError{Reason: "not the raft leader", RetryAfter: 100 * time.Millisecond}
 	}

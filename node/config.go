@@ -130,6 +130,10 @@ type Config struct {
 	// Dev seeds a demo cluster and commands so a first job runs at once.
 	Dev bool
 
+	// ACLEnabled makes the API ask every request for a token (see the acl
+	// package for the roles).
+	ACLEnabled bool
+
 	Logger hclog.Logger
 }
 

@@ -153,7 +153,7 @@ func (n *Node) Self() api.AgentSelf {
 func (n *Node) peerSelf(ctx context.Context, addr string) (*api.AgentSelf, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v1/agent/self", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+transport.InternalSelfPath, nil)
 	if err != nil {
 		return nil, err
 	}

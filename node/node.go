@@ -219,6 +219,8 @@ func (n *Node) setupHTTP() error {
 		Backend:         n,
 		Logger:          n.config.Logger.Named("http"),
 		MaxRequestBytes: n.config.MaxRequestBytes,
+		ACLEnabled:      n.config.ACLEnabled,
+		ACLResetIndex:   n.aclResetIndex,
 	})
 	n.httpServer = &http.Server{
 		Handler:           handler,

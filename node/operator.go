@@ -193,6 +193,7 @@ func (n *Node) operatorOnLeader(ctx context.Context, pathAndQuery string) error 
 		return err
 	}
 	req.Header.Set(transport.ForwardedFromHeader, n.config.NodeName)
+	transport.ForwardToken(ctx, req)
 	resp, err := n.internal.Do(req)
 	if err != nil {
 		return &transport.UnavailableError{Reason: fmt.Sprintf("leader %s does not answer: %v", addr, err), RetryAfter: time.Second}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/fsm"
 )
 
@@ -47,6 +48,10 @@ type UnavailableError struct {
 
 func (e *UnavailableError) Error() string { return e.Reason }
 
+// limitRetryAfterSeconds is the Retry-After of a submission over its
+// user's limit.
+const limitRetryAfterSeconds = 5
+
 // errorBody is Genie's error body plus the field at fault.
 type errorBody struct {
 	ErrorCode int    `json:"errorCode"`
@@ -61,7 +66,13 @@ func statusOf(err error) (int, string) {
 	var unavailable *UnavailableError
 	var resolveErr *fsm.ResolveError
 	var maxBytes *http.MaxBytesError
+	var unauth *UnauthenticatedError
+	var denied *acl.DeniedError
 	switch {
+	case errors.As(err, &unauth):
+		return http.StatusUnauthorized, ""
+	case errors.As(err, &denied):
+		return http.StatusForbidden, ""
 	case errors.As(err, &reqErr):
 		return reqErr.Status, reqErr.Field
 	case errors.As(err, &unavailable):
@@ -78,6 +89,10 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, ""
 	case fsm.ErrCodeInvalid:
 		return http.StatusPreconditionFailed, ""
+	case fsm.ErrCodeLimit:
+		return http.StatusTooManyRequests, ""
+	case fsm.ErrCodeACLBootstrapped:
+		return http.StatusForbidden, ""
 	}
 	return http.StatusInternalServerError, ""
 }
@@ -94,12 +109,18 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	var unavailable *UnavailableError
-	if errors.As(err, &unavailable) {
+	switch {
+	case errors.As(err, &unavailable):
 		secs := int(unavailable.RetryAfter.Round(time.Second) / time.Second)
 		if secs < 1 {
 			secs = 1
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	case status == http.StatusTooManyRequests:
+		// A place frees when one of the user's jobs ends.
+		w.Header().Set("Retry-After", strconv.Itoa(limitRetryAfterSeconds))
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="genie"`)
 	}
 	writeJSON(w, status, errorBody{ErrorCode: status, Message: msg, Field: field})
 }

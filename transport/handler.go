@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/fsm"
 )
 
@@ -59,6 +60,16 @@ type HandlerConfig struct {
 	Backend         Backend
 	Logger          hclog.Logger
 	MaxRequestBytes int64
+
+	// ACLEnabled makes every route but the open ones ask for a token.
+	ACLEnabled bool
+	// ACLResetIndex reads the node's bootstrap reset file: the index of
+	// the bootstrap it allows to be done again, zero when there is none.
+	ACLResetIndex func() (uint64, error)
+	// IsServer tells whether a request comes from a server of this
+	// cluster, by its TLS certificate. Nil without TLS: the node then
+	// cannot tell, and /v1/internal/* answers anyone (-insecure).
+	IsServer func(*http.Request) bool
 }
 
 type handler struct {
@@ -66,6 +77,11 @@ type handler struct {
 	logger   hclog.Logger
 	maxBytes int64
 	mux      *http.ServeMux
+
+	aclEnabled    bool
+	aclResetIndex func() (uint64, error)
+	isServer      func(*http.Request) bool
+	routeTable    []Route
 }
 
 // NewHandler returns the node's HTTP API.
@@ -74,14 +90,15 @@ func NewHandler(cfg *HandlerConfig) http.Handler {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	h := &handler{backend: cfg.Backend, logger: logger, maxBytes: cfg.MaxRequestBytes, mux: http.NewServeMux()}
+	h := &handler{backend: cfg.Backend, logger: logger, maxBytes: cfg.MaxRequestBytes, mux: http.NewServeMux(),
+		aclEnabled: cfg.ACLEnabled, aclResetIndex: cfg.ACLResetIndex, isServer: cfg.IsServer}
 	h.routes()
 	return h
 }
 
 func (h *handler) routes() {
-	h.mux.HandleFunc("GET /api/v3", h.root)
-	h.mux.HandleFunc("GET /api/v3/", h.root)
+	h.handle(acl.Read, "GET /api/v3", h.root)
+	h.handle(acl.Read, "GET /api/v3/", h.root)
 	registryRoutes(h, clusterKind)
 	registryRoutes(h, commandKind)
 	registryRoutes(h, applicationKind)
@@ -90,10 +107,12 @@ func (h *handler) routes() {
 	h.applicationRoutes()
 	h.jobRoutes()
 
-	h.mux.HandleFunc("GET /v1/health", h.health)
-	h.mux.HandleFunc("GET /v1/status/leader", h.leader)
-	h.mux.Handle("GET /v1/metrics", h.backend.Metrics())
+	h.handle(acl.Anyone, "GET /v1/health", h.health)
+	h.handle(acl.Read, "GET /v1/status/leader", h.leader)
+	h.handle(acl.Read, "GET /v1/metrics", h.backend.Metrics().ServeHTTP)
 	h.operatorRoutes()
+	h.aclRoutes()
+	h.limitsRoutes()
 	h.internalRoutes()
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
 )
@@ -34,6 +35,7 @@ const (
 	InternalApplyPath  = "/v1/internal/apply"
 	InternalSubmitPath = "/v1/internal/submit"
 	InternalReadIndex  = "/v1/internal/read-index"
+	InternalSelfPath   = "/v1/internal/self"
 	// ForwardedFromHeader marks a request one node sends another on a
 	// client's behalf, as Genie does; it carries the sender.
 	ForwardedFromHeader = "Genie-Forwarded-From"
@@ -88,10 +90,12 @@ func (h *handler) internalRoutes() {
 	if !ok {
 		return
 	}
-	h.mux.HandleFunc("GET /v1/agent/self", func(w http.ResponseWriter, r *http.Request) {
+	self := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, in.Self())
-	})
-	h.mux.HandleFunc("GET "+InternalReadIndex, func(w http.ResponseWriter, r *http.Request) {
+	}
+	h.handle(acl.Read, "GET /v1/agent/self", self)
+	h.handle(acl.Server, "GET "+InternalSelfPath, self)
+	h.handle(acl.Server, "GET "+InternalReadIndex, func(w http.ResponseWriter, r *http.Request) {
 		index, err := in.ReadIndex(r.Context())
 		if err != nil {
 			h.writeError(w, r, err)
@@ -99,7 +103,7 @@ func (h *handler) internalRoutes() {
 		}
 		writeJSON(w, http.StatusOK, map[string]uint64{"index": index})
 	})
-	h.mux.HandleFunc("POST "+InternalApplyPath, func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Server, "POST "+InternalApplyPath, func(w http.ResponseWriter, r *http.Request) {
 		entry, err := io.ReadAll(r.Body)
 		if err != nil {
 			h.writeError(w, r, badRequest("", "cannot read entry: %v", err))
@@ -108,7 +112,7 @@ func (h *handler) internalRoutes() {
 		res, err := in.ApplyEntry(r.Context(), entry)
 		writeMsgpack(w, NewInternalResponse(res, err))
 	})
-	h.mux.HandleFunc("POST "+InternalSubmitPath, func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Server, "POST "+InternalSubmitPath, func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			h.writeError(w, r, badRequest("", "cannot read submission: %v", err))

@@ -9,30 +9,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
 )
 
 func (h *handler) jobRoutes() {
 	const p = "/api/v3/jobs"
-	h.mux.HandleFunc("POST "+p, h.submitJob)
-	h.mux.HandleFunc("GET "+p, h.searchJobs)
-	h.mux.HandleFunc("GET "+p+"/{id}", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Submit, "POST "+p, h.submitJob)
+	h.handle(acl.Read, "GET "+p, h.searchJobs)
+	h.handle(acl.Read, "GET "+p+"/{id}", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobToDTO(j, baseURL(r), time.Now()))
 	}))
-	h.mux.HandleFunc("GET "+p+"/{id}/status", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Read, "GET "+p+"/{id}/status", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeJSON(w, http.StatusOK, api.JobStatusResponse{Status: api.JobStatus(j.Status)})
 	}))
-	h.mux.HandleFunc("GET "+p+"/{id}/request", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Read, "GET "+p+"/{id}/request", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobRequestToDTO(j, baseURL(r)))
 	}))
-	h.mux.HandleFunc("GET "+p+"/{id}/execution", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Read, "GET "+p+"/{id}/execution", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobExecutionToDTO(j, baseURL(r)))
 	}))
-	h.mux.HandleFunc("GET "+p+"/{id}/metadata", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Read, "GET "+p+"/{id}/metadata", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobMetadataToDTO(j, baseURL(r)))
 	}))
-	h.mux.HandleFunc("GET "+p+"/{id}/cluster", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Read, "GET "+p+"/{id}/cluster", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		c := h.backend.State().Cluster(j.ClusterID)
 		if c == nil {
 			h.writeError(w, r, notFound("Job %s has no cluster (it was not resolved, or the cluster was deleted).", j.ID))
@@ -40,7 +41,7 @@ func (h *handler) jobRoutes() {
 		}
 		writeHAL(w, http.StatusOK, clusterToDTO(c, baseURL(r)))
 	}))
-	h.mux.HandleFunc("GET "+p+"/{id}/command", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Read, "GET "+p+"/{id}/command", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		c := h.backend.State().Command(j.CommandID)
 		if c == nil {
 			h.writeError(w, r, notFound("Job %s has no command (it was not resolved, or the command was deleted).", j.ID))
@@ -48,7 +49,7 @@ func (h *handler) jobRoutes() {
 		}
 		writeHAL(w, http.StatusOK, commandToDTO(c, baseURL(r)))
 	}))
-	h.mux.HandleFunc("GET "+p+"/{id}/applications", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handle(acl.Read, "GET "+p+"/{id}/applications", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		state := h.backend.State()
 		out := []api.Application{}
 		for _, id := range j.Applications {
@@ -58,9 +59,9 @@ func (h *handler) jobRoutes() {
 		}
 		writeHAL(w, http.StatusOK, out)
 	}))
-	h.mux.HandleFunc("DELETE "+p+"/{id}", h.killJob)
-	h.mux.HandleFunc("GET "+p+"/{id}/output", h.jobOutput)
-	h.mux.HandleFunc("GET "+p+"/{id}/output/{path...}", h.jobOutput)
+	h.handle(acl.OwnJob, "DELETE "+p+"/{id}", h.killJob)
+	h.handle(acl.OwnJob, "GET "+p+"/{id}/output", h.jobOutput)
+	h.handle(acl.OwnJob, "GET "+p+"/{id}/output/{path...}", h.jobOutput)
 }
 
 // findJob looks a job up in the local replica. A miss may only mean the
@@ -122,6 +123,14 @@ func (h *handler) submitJob(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, &RequestError{Status: http.StatusUnsupportedMediaType, Message: "job requests are application/json or multipart/form-data, not " + mt})
 		return
 	}
+	// The job runs as the token's user: a request naming none takes it,
+	// one naming another needs an admin token.
+	user, err := authorizerOf(r).SubmitAs(dto.User)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	dto.User = user
 	req, err := jobRequestFromDTO(dto)
 	if err != nil {
 		h.writeError(w, r, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
 )
 
@@ -25,10 +26,10 @@ func (h *handler) operatorRoutes() {
 	if !ok {
 		return
 	}
-	h.mux.HandleFunc("GET /v1/agent/members", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET /v1/agent/members", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, op.Members())
 	})
-	h.mux.HandleFunc("GET /v1/operator/raft/peers", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET /v1/operator/raft/peers", func(w http.ResponseWriter, r *http.Request) {
 		peers, err := op.RaftPeers(r.Context())
 		if err != nil {
 			h.writeError(w, r, err)
@@ -36,7 +37,7 @@ func (h *handler) operatorRoutes() {
 		}
 		writeJSON(w, http.StatusOK, peers)
 	})
-	h.mux.HandleFunc("POST /v1/operator/raft/remove-peer", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "POST /v1/operator/raft/remove-peer", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("id")
 		if id == "" {
 			h.writeError(w, r, badRequest("id", "the id of the server to remove is required"))
@@ -44,7 +45,7 @@ func (h *handler) operatorRoutes() {
 		}
 		h.answerNoContent(w, r, op.RemoveRaftPeer(r.Context(), id))
 	})
-	h.mux.HandleFunc("POST /v1/operator/raft/transfer-leader", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "POST /v1/operator/raft/transfer-leader", func(w http.ResponseWriter, r *http.Request) {
 		h.answerNoContent(w, r, op.TransferLeadership(r.Context(), r.URL.Query().Get("id")))
 	})
 }

@@ -10,6 +10,7 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/google/uuid"
 
+	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
 )
@@ -80,32 +81,32 @@ var applicationKind = &registryKind[fsm.Application, api.Application]{
 // registryRoutes wires the endpoints every registry kind has.
 func registryRoutes[T any, D any](h *handler, k *registryKind[T, D]) {
 	p := "/api/v3/" + k.plural
-	h.mux.HandleFunc("POST "+p, func(w http.ResponseWriter, r *http.Request) { registryCreate(h, w, r, k) })
-	h.mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { registrySearch(h, w, r, k) })
-	h.mux.HandleFunc("GET "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "POST "+p, func(w http.ResponseWriter, r *http.Request) { registryCreate(h, w, r, k) })
+	h.handle(acl.Read, "GET "+p, func(w http.ResponseWriter, r *http.Request) { registrySearch(h, w, r, k) })
+	h.handle(acl.Read, "GET "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if t := lookup(h, w, r, k); t != nil {
 			writeHAL(w, http.StatusOK, k.toDTO(t, baseURL(r)))
 		}
 	})
-	h.mux.HandleFunc("PUT "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) { registryUpdate(h, w, r, k) })
-	h.mux.HandleFunc("PATCH "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) { registryPatch(h, w, r, k) })
-	h.mux.HandleFunc("DELETE "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) { registryDelete(h, w, r, k) })
+	h.handle(acl.Admin, "PUT "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) { registryUpdate(h, w, r, k) })
+	h.handle(acl.Admin, "PATCH "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) { registryPatch(h, w, r, k) })
+	h.handle(acl.Admin, "DELETE "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) { registryDelete(h, w, r, k) })
 
 	for _, field := range []string{"tags", "configs", "dependencies"} {
 		field := field
-		h.mux.HandleFunc("GET "+p+"/{id}/"+field, func(w http.ResponseWriter, r *http.Request) {
+		h.handle(acl.Read, "GET "+p+"/{id}/"+field, func(w http.ResponseWriter, r *http.Request) {
 			if t := lookup(h, w, r, k); t != nil {
 				writeJSON(w, http.StatusOK, listField(k.resource(t), field))
 			}
 		})
 		for _, method := range []string{"POST", "PUT", "DELETE"} {
 			method := method
-			h.mux.HandleFunc(method+" "+p+"/{id}/"+field, func(w http.ResponseWriter, r *http.Request) {
+			h.handle(acl.Admin, method+" "+p+"/{id}/"+field, func(w http.ResponseWriter, r *http.Request) {
 				registryListField(h, w, r, k, field, method)
 			})
 		}
 	}
-	h.mux.HandleFunc("DELETE "+p+"/{id}/tags/{tag}", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "DELETE "+p+"/{id}/tags/{tag}", func(w http.ResponseWriter, r *http.Request) {
 		tag := r.PathValue("tag")
 		err := modify(r.Context(), h, k, r.PathValue("id"), func(t *T) error {
 			res := k.resource(t)

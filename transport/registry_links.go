@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
 )
@@ -12,7 +13,7 @@ import (
 
 func (h *handler) clusterRoutes() {
 	// The commands whose cluster criteria select this cluster.
-	h.mux.HandleFunc("GET /api/v3/clusters/{id}/commands", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET /api/v3/clusters/{id}/commands", func(w http.ResponseWriter, r *http.Request) {
 		cl := lookup(h, w, r, clusterKind)
 		if cl == nil {
 			return
@@ -48,7 +49,7 @@ func commandSelects(c *fsm.Command, cl *fsm.Cluster) bool {
 }
 
 func (h *handler) applicationRoutes() {
-	h.mux.HandleFunc("GET /api/v3/applications/{id}/commands", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET /api/v3/applications/{id}/commands", func(w http.ResponseWriter, r *http.Request) {
 		app := lookup(h, w, r, applicationKind)
 		if app == nil {
 			return
@@ -70,7 +71,7 @@ func (h *handler) applicationRoutes() {
 
 func (h *handler) commandRoutes() {
 	const p = "/api/v3/commands/{id}"
-	h.mux.HandleFunc("GET "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
 		c := lookup(h, w, r, commandKind)
 		if c == nil {
 			return
@@ -84,20 +85,20 @@ func (h *handler) commandRoutes() {
 		}
 		writeHAL(w, http.StatusOK, out)
 	})
-	h.mux.HandleFunc("POST "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "POST "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
 		h.commandApplications(w, r, true)
 	})
-	h.mux.HandleFunc("PUT "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "PUT "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
 		h.commandApplications(w, r, false)
 	})
-	h.mux.HandleFunc("DELETE "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "DELETE "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
 		err := modify(r.Context(), h, commandKind, r.PathValue("id"), func(c *fsm.Command) error {
 			c.Applications = nil
 			return nil
 		})
 		h.answerNoContent(w, r, err)
 	})
-	h.mux.HandleFunc("DELETE "+p+"/applications/{appId}", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "DELETE "+p+"/applications/{appId}", func(w http.ResponseWriter, r *http.Request) {
 		appID := r.PathValue("appId")
 		err := modify(r.Context(), h, commandKind, r.PathValue("id"), func(c *fsm.Command) error {
 			if !containsString(c.Applications, appID) {
@@ -109,7 +110,7 @@ func (h *handler) commandRoutes() {
 		h.answerNoContent(w, r, err)
 	})
 
-	h.mux.HandleFunc("GET "+p+"/clusters", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET "+p+"/clusters", func(w http.ResponseWriter, r *http.Request) {
 		c := lookup(h, w, r, commandKind)
 		if c == nil {
 			return
@@ -127,7 +128,7 @@ func (h *handler) commandRoutes() {
 		}
 		writeHAL(w, http.StatusOK, out)
 	})
-	h.mux.HandleFunc("GET "+p+"/resolvedClusters", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET "+p+"/resolvedClusters", func(w http.ResponseWriter, r *http.Request) {
 		c := lookup(h, w, r, commandKind)
 		if c == nil {
 			return
@@ -148,13 +149,13 @@ func (h *handler) commandRoutes() {
 		writeJSON(w, http.StatusOK, out)
 	})
 
-	h.mux.HandleFunc("GET "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Read, "GET "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
 		if c := lookup(h, w, r, commandKind); c != nil {
 			writeJSON(w, http.StatusOK, criteriaToDTO(c.ClusterCriteria))
 		}
 	})
 	// Add one criterion at the lowest priority.
-	h.mux.HandleFunc("POST "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "POST "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
 		crit, err := decodeCriterion(r)
 		if err != nil {
 			h.writeError(w, r, err)
@@ -164,7 +165,7 @@ func (h *handler) commandRoutes() {
 			return append(append([]fsm.Criterion(nil), cur...), crit), nil
 		})
 	})
-	h.mux.HandleFunc("PUT "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "PUT "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
 		var in []api.Criterion
 		if err := decodeJSON(r, &in); err != nil {
 			h.writeError(w, r, err)
@@ -178,7 +179,7 @@ func (h *handler) commandRoutes() {
 		}
 		h.answerCriteria(w, r, func([]fsm.Criterion) ([]fsm.Criterion, error) { return crits, nil })
 	})
-	h.mux.HandleFunc("PUT "+p+"/clusterCriteria/{priority}", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "PUT "+p+"/clusterCriteria/{priority}", func(w http.ResponseWriter, r *http.Request) {
 		crit, err := decodeCriterion(r)
 		if err != nil {
 			h.writeError(w, r, err)
@@ -198,10 +199,10 @@ func (h *handler) commandRoutes() {
 			return append(out, cur[prio:]...), nil
 		})
 	})
-	h.mux.HandleFunc("DELETE "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "DELETE "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
 		h.answerCriteria(w, r, func([]fsm.Criterion) ([]fsm.Criterion, error) { return nil, nil })
 	})
-	h.mux.HandleFunc("DELETE "+p+"/clusterCriteria/{priority}", func(w http.ResponseWriter, r *http.Request) {
+	h.handle(acl.Admin, "DELETE "+p+"/clusterCriteria/{priority}", func(w http.ResponseWriter, r *http.Request) {
 		prio, err := priorityParam(r)
 		if err != nil {
 			h.writeError(w, r, err)
