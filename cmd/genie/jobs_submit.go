@@ -33,7 +33,9 @@ Usage: genie jobs submit [options] [--] [ARGS...]
 Options:
 
   -name=<name>            Job name. Defaults to the first argument's base name.
-  -user=<user>            Submitting user. Defaults to $USER, or "genie".
+  -user=<user>            User the job runs as. With an ACL token, the token's
+                          user (only an admin token may name another); without
+                          one, $USER, or "genie".
   -version=<version>      Job version. Defaults to "1.0".
   -description=<text>     Job description.
   -id=<id>                Client-chosen id; resubmitting it is idempotent.
@@ -67,7 +69,7 @@ func (c *JobsSubmitCommand) Run(args []string) int {
 	)
 	fs := c.FlagSet("jobs submit")
 	fs.StringVar(&req.Name, "name", "", "")
-	fs.StringVar(&req.User, "user", defaultUser(), "")
+	fs.StringVar(&req.User, "user", "", "")
 	fs.StringVar(&req.Version, "version", "1.0", "")
 	fs.StringVar(&req.Description, "description", "", "")
 	fs.StringVar(&req.ID, "id", "", "")
@@ -86,6 +88,9 @@ func (c *JobsSubmitCommand) Run(args []string) int {
 	fs.StringVar(&req.GroupingInstance, "grouping-instance", "", "")
 	fs.BoolVar(&wait, "wait", false, "")
 	argv, code, ok := c.parse(fs, args, 0, -1, "genie jobs submit [options] [--] [ARGS...]")
+	if ok && req.User == "" && !c.hasToken() {
+		req.User = defaultUser()
+	}
 	if !ok {
 		return code
 	}

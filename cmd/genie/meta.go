@@ -24,6 +24,7 @@ type Meta struct {
 	UI cli.Ui
 
 	address    string
+	token      string
 	jsonOutput bool
 }
 
@@ -35,6 +36,9 @@ Global options:
     The genie node's API address. Defaults to $GENIE_ADDR, or
     http://127.0.0.1:8080.
 
+  -token=<secret>
+    The ACL token to send. Defaults to $GENIE_TOKEN.
+
   -json
     Print the API's JSON instead of tables.`
 
@@ -44,6 +48,7 @@ func (m *Meta) FlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&m.address, "address", "", "")
+	fs.StringVar(&m.token, "token", "", "")
 	fs.BoolVar(&m.jsonOutput, "json", false, "")
 	return fs
 }
@@ -68,11 +73,17 @@ func (m *Meta) parse(fs *flag.FlagSet, args []string, min, max int, usage string
 	return rest, 0, true
 }
 
+// hasToken reports whether requests carry an ACL token.
+func (m *Meta) hasToken() bool { return m.token != "" || os.Getenv(api.TokenEnv) != "" }
+
 // Client returns an API client for the -address flag or $GENIE_ADDR.
 func (m *Meta) Client() (*api.Client, error) {
 	cfg := api.DefaultConfig()
 	if m.address != "" {
 		cfg.Address = m.address
+	}
+	if m.token != "" {
+		cfg.Token = m.token
 	}
 	return api.NewClient(cfg)
 }
