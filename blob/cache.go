@@ -46,7 +46,7 @@ func NewCache(dir string, maxBytes int64) (*Cache, error) {
 	if maxBytes <= 0 {
 		return nil, errors.New("cache: size must be positive")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	c := &Cache{dir: dir, maxBytes: maxBytes, entries: map[string]*cacheEntry{}, inflight: map[string]*download{}}
@@ -129,7 +129,7 @@ func (c *Cache) Place(ctx context.Context, key, dst string, fill func(ctx contex
 // crash never leaves a half entry.
 func (c *Cache) fill(ctx context.Context, key string, fill func(ctx context.Context, w io.Writer) error) (int64, error) {
 	part := filepath.Join(c.dir, key+".part")
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return 0, err
 	}

@@ -17,6 +17,22 @@ type Config struct {
 	NodeName string
 	// Shell runs the generated run script.
 	Shell string
+	// JobUser is the OS account jobs run as (a node running as root sets
+	// "nobody"); "" runs them as the node's own account. Running them as
+	// another account needs root: New refuses it otherwise (CanSwitchUsers).
+	JobUser string
+	// RunAsJobUser runs each job as the OS account named like the job's
+	// user (Genie's runAsUser) instead of JobUser. A job whose account does
+	// not exist, or is root, fails at INIT. Needs root.
+	RunAsJobUser bool
+	// AttachmentsDir holds the files sent with jobs, in <AttachmentsDir>/<job
+	// id>/. A job's own attachments are staged with the node's rights; any
+	// other local file a job's request names is read with the job user's,
+	// so a job cannot have the node copy in what only the node may read.
+	AttachmentsDir string
+	// JobEnv is added to every job's environment, which holds nothing of
+	// the node's own but PATH, LANG and TZ (JobEnv may override them).
+	JobEnv map[string]string
 	// KillGrace is how long a job's processes get between SIGTERM and SIGKILL.
 	KillGrace time.Duration
 	// Archive receives finished job directories; nil disables archiving and
@@ -81,5 +97,5 @@ func (c *Config) Validate() error {
 	case c.Now == nil:
 		return errors.New("runner: Now must be set")
 	}
-	return nil
+	return validateJobEnv(c.JobEnv)
 }

@@ -40,7 +40,9 @@ func (r *Runner) cachedByFetcher(f stageFile) bool {
 	return ok && c.KeepsCopies()
 }
 
-// FileFetcher copies files named by file:// URIs or absolute paths.
+// FileFetcher copies files named by file:// URIs or absolute paths. A file
+// a job's request names is read with the rights of the account the job
+// runs as (the runner says which in the context), not with the node's.
 type FileFetcher struct{}
 
 // Fetch copies the file, keeping its permission bits so staged scripts and
@@ -53,7 +55,7 @@ func (FileFetcher) Fetch(ctx context.Context, uri, dst string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	in, err := os.Open(src)
+	in, err := openSource(ctx, src)
 	if err != nil {
 		return err
 	}
@@ -179,6 +181,9 @@ func (r *Runner) fetch(ctx context.Context, f stageFile) error {
 	fetcher, ok := r.conf.Fetchers[scheme]
 	if !ok {
 		return fmt.Errorf("stage %s: no fetcher for scheme %q", f.uri, scheme)
+	}
+	if f.readAs != nil {
+		ctx = withReadAs(ctx, f.readAs)
 	}
 	if err := fetcher.Fetch(ctx, f.uri, f.dst); err != nil {
 		return fmt.Errorf("stage %s: %w", f.uri, err)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/genie-cluster/genie/fsm"
@@ -17,6 +19,9 @@ import (
 // msgNoExitCode is the status message of a job whose leader exited without
 // recording an exit code (it was killed by a signal nobody here sent).
 const msgNoExitCode = "Job process ended without recording an exit code."
+
+// maxCachedList bounds the cached-dependencies list read back.
+const maxCachedList = 1 << 20
 
 // exitOutcome turns how the leader exited into the job's end.
 func (r *Runner) exitOutcome(j *job, exit exitStatus) outcome {
@@ -44,20 +49,34 @@ func codeOutcome(exit exitStatus, finished time.Time) outcome {
 		exitCode: intPtr(exit.code), finished: finished}
 }
 
-// readExitCode reads the code the run script recorded and when it did.
+// readExitCode reads the code the run script recorded and when it did. The
+// file is the job's: it is read without leaving the job directory, only if
+// regular, and only as much as a code takes.
 func readExitCode(dir string) (int, time.Time, error) {
-	p := filepath.Join(dir, exitCodeFile)
-	b, err := os.ReadFile(p)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	defer root.Close()
+	f, err := root.OpenFile(exitCodeFile, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	if !info.Mode().IsRegular() {
+		return 0, time.Time{}, fmt.Errorf("%s is not a regular file", exitCodeFile)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 32))
 	if err != nil {
 		return 0, time.Time{}, err
 	}
 	code, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("%s: %w", p, err)
-	}
-	info, err := os.Stat(p)
-	if err != nil {
-		return 0, time.Time{}, err
+		return 0, time.Time{}, fmt.Errorf("%s: %w", exitCodeFile, err)
 	}
 	return code, info.ModTime(), nil
 }
@@ -76,6 +95,18 @@ func (r *Runner) archive(j *job) {
 		req.Time = r.nowMillis()
 		r.recordArchive(j, req)
 		return
+	}
+	if _, err := os.Lstat(j.dir); err == nil {
+		if err := r.reclaim(j); err != nil {
+			j.log.Error("cannot take the job directory back from the job", "error", err)
+			if r.archiving(j) {
+				req.ArchiveStatus = fsm.ArchiveFailed
+				req.ArchiveMsg = "cannot take the job directory back from the job: " + err.Error()
+				req.Time = r.nowMillis()
+				r.recordArchive(j, req)
+				return
+			}
+		}
 	}
 	// Sizes are taken before the directory moves.
 	if info, err := os.Stat(filepath.Join(j.dir, stdoutFile)); err == nil {
@@ -122,8 +153,21 @@ func (r *Runner) recordArchive(j *job, req fsm.JobArchiveRequest) {
 // dropCached removes from a finished job's directory the staged files its
 // cached-dependencies list names, so the archive holds the job's own output
 // and the list, not copies of objects the store already has.
+//
+// The list is in the job's reach, so nothing it names is looked for outside
+// the directory.
 func dropCached(j *job) {
-	b, err := os.ReadFile(filepath.Join(j.dir, cachedListFile))
+	root, err := os.OpenRoot(j.dir)
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(cachedListFile)
+	if err != nil {
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxCachedList))
+	f.Close()
 	if err != nil {
 		return
 	}
@@ -131,7 +175,7 @@ func dropCached(j *job) {
 		if rel == "" || !filepath.IsLocal(rel) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(j.dir, rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			j.log.Warn("cannot leave a cached dependency out of the archive", "file", rel, "error", err)
 		}
 	}

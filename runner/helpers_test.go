@@ -194,7 +194,9 @@ func newLogger(t testing.TB) hclog.Logger {
 }
 
 type testEnv struct {
-	t      testing.TB
+	t testing.TB
+	// root stands for the node's data directory: it holds JobsDir.
+	root   string
 	conf   *Config
 	rep    *fakeReporter
 	store  *archive.Local
@@ -213,7 +215,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, rep: newFakeReporter(), store: store, finish: make(chan finished, 1024)}
+	e := &testEnv{t: t, root: root, rep: newFakeReporter(), store: store, finish: make(chan finished, 1024)}
 	conf := DefaultConfig()
 	conf.JobsDir = filepath.Join(root, "jobs")
 	conf.NodeName = "node-1"
@@ -281,4 +283,36 @@ func (e *testEnv) readArchived(a fsm.JobArchiveRequest, name string) string {
 func gone(pid int) bool {
 	state, _, ok := procState(pid)
 	return !ok || state == 'Z'
+}
+
+// requireRoot skips a test that needs root, except in CI, which runs the
+// tests as root and must run them all.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "" {
+		t.Skip("needs root")
+	}
+	t.Fatal("needs root: CI runs the tests as root")
+}
+
+// runAs makes the environment's runner run jobs as the OS account user.
+// The test's root, like a node's data directory, lets job users pass
+// through to JobsDir without listing it.
+func (e *testEnv) runAs(user string) {
+	e.t.Helper()
+	requireRoot(e.t)
+	for _, d := range []string{e.root, filepath.Dir(e.root)} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.conf.JobUser = user
+}
+
+// lines splits a job's output into its lines.
+func lines(s string) []string {
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }

@@ -44,6 +44,7 @@ type job struct {
 	timer      *time.Timer
 
 	// Owned by the job's goroutine.
+	ident    *identity     // the account the job runs as; nil: the node's
 	recorded fsm.JobStatus // last status this runner saw committed
 	// unsure is set when a transition's outcome is unknown (a report that
 	// kept failing, or a recovered job), so the next one accepts either.

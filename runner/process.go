@@ -23,27 +23,33 @@ const groupPollInterval = 20 * time.Millisecond
 var errKilled = errors.New("job killed")
 
 // startProcess runs the job's run script as the leader of a new process
-// group. Its own group keeps the node's terminal signals away from it and
-// lets a kill reach every process the job starts; no parent-death signal is
-// set, so jobs outlive the node and a restarted node re-attaches them.
+// group, as the job's account and with an environment of its own. Its own
+// group keeps the node's terminal signals away from it and lets a kill
+// reach every process the job starts; no parent-death signal is set, so
+// jobs outlive the node and a restarted node re-attaches them.
 func (r *Runner) startProcess(j *job) error {
-	stdout, err := os.Create(filepath.Join(j.dir, stdoutFile))
+	stdout, err := r.createOutput(j, stdoutFile)
 	if err != nil {
-		return fmt.Errorf("create stdout: %w", err)
+		return err
 	}
 	defer stdout.Close()
-	stderr, err := os.Create(filepath.Join(j.dir, stderrFile))
+	stderr, err := r.createOutput(j, stderrFile)
 	if err != nil {
-		return fmt.Errorf("create stderr: %w", err)
+		return err
 	}
 	defer stderr.Close()
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	if j.ident != nil {
+		attr.Credential = j.ident.credential()
+	}
 	cmd := &exec.Cmd{
 		Path:        r.conf.Shell,
 		Args:        []string{r.conf.Shell, filepath.Join(j.dir, runFile)},
+		Env:         r.processEnv(j.dir, j.ident),
 		Dir:         j.dir,
 		Stdout:      stdout,
 		Stderr:      stderr,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		SysProcAttr: attr,
 	}
 
 	// Under j.mu so a kill either sees the process or stops it starting.
@@ -72,6 +78,21 @@ func (r *Runner) startProcess(j *job) error {
 	}()
 	j.log.Debug("job started", "pid", pid)
 	return nil
+}
+
+// createOutput creates one of the job's output files, the job account's.
+func (r *Runner) createOutput(j *job, name string) (*os.File, error) {
+	f, err := os.Create(filepath.Join(j.dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", name, err)
+	}
+	if j.ident != nil {
+		if err := f.Chown(j.ident.uid, j.ident.gid); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("create %s: %w", name, err)
+		}
+	}
+	return f, nil
 }
 
 // waitStatus turns cmd.Wait's result into an exitStatus.

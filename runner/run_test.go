@@ -114,8 +114,6 @@ func TestNoArchiveStoreKeepsDir(t *testing.T) {
 func TestEnvironmentExported(t *testing.T) {
 	e := newTestEnv(t)
 	r := e.runner()
-	os.Setenv("GENIE_RUNNER_TEST_INHERITED", "from-node")
-	defer os.Unsetenv("GENIE_RUNNER_TEST_INHERITED")
 	r.Start(e.spec("env-1", "/usr/bin/env"))
 	a := waitArchived(t, e.rep, "env-1")
 	out := e.readArchived(a, "stdout")
@@ -141,7 +139,6 @@ func TestEnvironmentExported(t *testing.T) {
 		"GENIE_REQUESTED_CLUSTER_TAGS_1=env:prod",
 		"GENIE_REQUESTED_CLUSTER_TAGS_COUNT=2",
 		"GENIE_JOB_TAGS=t1,t2",
-		"GENIE_RUNNER_TEST_INHERITED=from-node",
 	} {
 		if !strings.Contains(out, "\n"+want+"\n") && !strings.HasPrefix(out, want+"\n") {
 			t.Errorf("environment lacks %s", want)
@@ -290,6 +287,7 @@ func TestConfigValidate(t *testing.T) {
 		"ReportRetry":      func(c *Config) { c.ReportRetry = -1 },
 		"Logger":           func(c *Config) { c.Logger = nil },
 		"Now":              func(c *Config) { c.Now = nil },
+		"JobEnv":           func(c *Config) { c.JobEnv = map[string]string{"A=B": "x"} },
 	} {
 		c := DefaultConfig()
 		c.JobsDir = "/tmp/jobs"

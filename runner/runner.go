@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"maps"
 	"path/filepath"
 	"sync"
 
@@ -42,6 +42,12 @@ type Runner struct {
 	rep     Reporter
 	logger  hclog.Logger
 	jobsDir string
+	// inherited is what jobs take from the node's environment.
+	inherited inheritedEnv
+	// selfName is the node's own account, the USER of jobs that run as it.
+	selfName string
+	// switching is set when jobs may run as another account than the node's.
+	switching bool
 
 	// ctx is cancelled by Close: it bounds every report and staging.
 	ctx        context.Context
@@ -55,7 +61,8 @@ type Runner struct {
 	closed bool
 }
 
-// New returns a runner; it creates JobsDir if needed.
+// New returns a runner; it creates JobsDir if needed. It fails when the
+// configured job user cannot be used (see CanSwitchUsers).
 func New(cfg *Config, rep Reporter) (*Runner, error) {
 	if cfg == nil {
 		return nil, errors.New("runner: config must be set")
@@ -66,25 +73,40 @@ func New(cfg *Config, rep Reporter) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	switching, err := checkJobUsers(cfg)
+	if err != nil {
+		return nil, err
+	}
 	conf := *cfg
+	conf.JobEnv = maps.Clone(cfg.JobEnv)
 	dir, err := filepath.Abs(conf.JobsDir)
 	if err != nil {
 		return nil, fmt.Errorf("runner: JobsDir: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("runner: JobsDir: %w", err)
+	if conf.AttachmentsDir != "" {
+		if conf.AttachmentsDir, err = filepath.Abs(conf.AttachmentsDir); err != nil {
+			return nil, fmt.Errorf("runner: AttachmentsDir: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Runner{
+	r := &Runner{
 		conf:       &conf,
 		rep:        rep,
 		logger:     conf.Logger,
 		jobsDir:    dir,
+		inherited:  readInheritedEnv(),
+		selfName:   selfName(),
+		switching:  switching,
 		ctx:        ctx,
 		cancel:     cancel,
 		shutdownCh: ctx.Done(),
 		jobs:       make(map[string]*job),
-	}, nil
+	}
+	if err := prepareJobsDir(dir, switching); err != nil {
+		cancel()
+		return nil, err
+	}
+	return r, nil
 }
 
 // Start runs a job recorded ACCEPTED for this node. It returns at once; the

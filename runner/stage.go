@@ -19,6 +19,8 @@ const (
 	stderrFile   = "stderr"
 	genieDir     = "genie"
 	exitCodeFile = "genie/exit-code"
+	// tmpDir is the job's TMPDIR; it is not archived.
+	tmpDir = "genie/tmp"
 	// cachedListFile lists, one per line relative to the job directory,
 	// the staged files a caching fetcher served: the archive leaves them
 	// out.
@@ -29,6 +31,12 @@ const (
 type stageFile struct {
 	uri string
 	dst string // absolute
+	// job is set for the files the job's request names, as opposed to the
+	// cluster's, command's and applications' that operators register.
+	job bool
+	// readAs, when set, is the account whose rights a local file is read
+	// with.
+	readAs *identity
 }
 
 // plan is what staging puts into a job directory.
@@ -49,7 +57,7 @@ func buildPlan(dir string, spec Spec) (*plan, error) {
 	for _, name := range []string{runFile, stdoutFile, stderrFile, genieDir} {
 		taken[filepath.Join(dir, name)] = "the job's own " + name
 	}
-	add := func(uri, into string) (string, error) {
+	add := func(uri, into string, job bool) (string, error) {
 		name, err := uriFileName(uri)
 		if err != nil {
 			return "", fmt.Errorf("stage %s: %w", uri, err)
@@ -59,22 +67,22 @@ func buildPlan(dir string, spec Spec) (*plan, error) {
 			return "", fmt.Errorf("stage %s: %s is already taken by %s", uri, dst, other)
 		}
 		taken[dst] = uri
-		p.files = append(p.files, stageFile{uri: uri, dst: dst})
+		p.files = append(p.files, stageFile{uri: uri, dst: dst, job: job})
 		return dst, nil
 	}
-	resource := func(base string, r *fsm.Resource) error {
+	resource := func(base string, r *fsm.Resource, job bool) error {
 		for _, uri := range r.Configs {
-			if _, err := add(uri, filepath.Join(base, "config")); err != nil {
+			if _, err := add(uri, filepath.Join(base, "config"), job); err != nil {
 				return err
 			}
 		}
 		for _, uri := range r.Dependencies {
-			if _, err := add(uri, filepath.Join(base, "dependencies")); err != nil {
+			if _, err := add(uri, filepath.Join(base, "dependencies"), job); err != nil {
 				return err
 			}
 		}
 		if r.SetupFile != "" {
-			dst, err := add(r.SetupFile, base)
+			dst, err := add(r.SetupFile, base, job)
 			if err != nil {
 				return err
 			}
@@ -95,29 +103,29 @@ func buildPlan(dir string, spec Spec) (*plan, error) {
 	if err := archive.ValidateID(spec.Cluster.ID); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	if err := resource(filepath.Join(dir, genieDir, "cluster", spec.Cluster.ID), &spec.Cluster.Resource); err != nil {
+	if err := resource(filepath.Join(dir, genieDir, "cluster", spec.Cluster.ID), &spec.Cluster.Resource, false); err != nil {
 		return nil, err
 	}
 	for _, app := range spec.Applications {
 		if err := archive.ValidateID(app.ID); err != nil {
 			return nil, fmt.Errorf("application: %w", err)
 		}
-		if err := resource(filepath.Join(dir, genieDir, "applications", app.ID), &app.Resource); err != nil {
+		if err := resource(filepath.Join(dir, genieDir, "applications", app.ID), &app.Resource, false); err != nil {
 			return nil, err
 		}
 	}
 	if err := archive.ValidateID(spec.Command.ID); err != nil {
 		return nil, fmt.Errorf("command: %w", err)
 	}
-	if err := resource(filepath.Join(dir, genieDir, "command", spec.Command.ID), &spec.Command.Resource); err != nil {
+	if err := resource(filepath.Join(dir, genieDir, "command", spec.Command.ID), &spec.Command.Resource, false); err != nil {
 		return nil, err
 	}
 	req := &spec.Job.Request
-	if err := resource(filepath.Join(dir, genieDir, "job"), &fsm.Resource{Configs: req.Configs, SetupFile: req.SetupFile}); err != nil {
+	if err := resource(filepath.Join(dir, genieDir, "job"), &fsm.Resource{Configs: req.Configs, SetupFile: req.SetupFile}, true); err != nil {
 		return nil, err
 	}
 	for _, uri := range req.Dependencies {
-		if _, err := add(uri, dir); err != nil {
+		if _, err := add(uri, dir, true); err != nil {
 			return nil, err
 		}
 	}
@@ -139,14 +147,21 @@ func buildPlan(dir string, spec Spec) (*plan, error) {
 	return p, nil
 }
 
-// stage creates the job directory, fetches every file into it and writes the
-// run script.
+// stage resolves the account the job runs as, creates the job directory,
+// fetches every file into it, writes the run script and hands the
+// directory to the job's account. Until then the directory is the node's
+// and private (0700), and stays private to the job's account.
 func (r *Runner) stage(j *job) error {
+	id, err := r.jobIdentity(j.spec)
+	if err != nil {
+		return err
+	}
+	j.ident = id
 	p, err := buildPlan(j.dir, j.spec)
 	if err != nil {
 		return err
 	}
-	if err := os.Mkdir(j.dir, 0o755); err != nil {
+	if err := os.Mkdir(j.dir, 0o700); err != nil {
 		if !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create %s: %w", j.dir, err)
 		}
@@ -155,16 +170,26 @@ func (r *Runner) stage(j *job) error {
 		if err := os.RemoveAll(j.dir); err != nil {
 			return fmt.Errorf("clear %s: %w", j.dir, err)
 		}
-		if err := os.Mkdir(j.dir, 0o755); err != nil {
+		if err := os.Mkdir(j.dir, 0o700); err != nil {
 			return fmt.Errorf("create %s: %w", j.dir, err)
 		}
 	}
 	if err := os.Mkdir(filepath.Join(j.dir, genieDir), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", genieDir, err)
 	}
+	if err := os.Mkdir(filepath.Join(j.dir, tmpDir), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", tmpDir, err)
+	}
 	for _, d := range p.dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	if id != nil {
+		for i := range p.files {
+			if p.files[i].job && !r.ownAttachment(j.id, p.files[i].uri) {
+				p.files[i].readAs = id
+			}
 		}
 	}
 	if err := r.fetchAll(j.ctx, p.files); err != nil {
@@ -177,7 +202,27 @@ func (r *Runner) stage(j *job) error {
 	if err := os.WriteFile(filepath.Join(j.dir, runFile), []byte(script), 0o755); err != nil {
 		return fmt.Errorf("write run script: %w", err)
 	}
+	if id != nil {
+		return handOver(j.dir, id)
+	}
 	return nil
+}
+
+// ownAttachment reports whether uri names a file sent with job id, which
+// the node keeps where job users cannot read it.
+func (r *Runner) ownAttachment(id, uri string) bool {
+	if r.conf.AttachmentsDir == "" {
+		return false
+	}
+	if scheme, err := uriScheme(uri); err != nil || (scheme != "" && scheme != "file") {
+		return false
+	}
+	p, err := localPath(uri)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(filepath.Join(r.conf.AttachmentsDir, id), filepath.Clean(p))
+	return err == nil && rel != "." && filepath.IsLocal(rel)
 }
 
 // listCached writes the list of staged files the node's cache holds, when
