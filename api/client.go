@@ -37,6 +37,9 @@ type Config struct {
 	UserAgent string
 	// Token is the ACL token's secret, sent as "Authorization: Bearer".
 	Token string
+	// TLS verifies an https node and presents a client certificate; used
+	// when HTTPClient is nil.
+	TLS *TLSConfig
 	// Headers are added to every request.
 	Headers http.Header
 	// RetryUnavailable retries requests answered 503 (a full cluster or a
@@ -59,6 +62,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Address:      addr,
 		Token:        os.Getenv(TokenEnv),
+		TLS:          tlsFromEnv(),
 		UserAgent:    DefaultUserAgent,
 		MaxRetries:   defaultMaxRetries,
 		MaxRetryWait: 30 * time.Second,
@@ -107,6 +111,11 @@ func NewClient(cfg *Config) (*Client, error) {
 	base.Path = strings.TrimRight(base.Path, "/")
 	base.RawPath, base.RawQuery, base.Fragment = "", "", ""
 	hc := conf.HTTPClient
+	if hc == nil && conf.TLS != nil {
+		if hc, err = conf.TLS.httpClient(); err != nil {
+			return nil, err
+		}
+	}
 	if hc == nil {
 		hc = http.DefaultClient
 	}

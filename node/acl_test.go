@@ -333,15 +333,23 @@ func shellJobAs(user, script string) *api.JobRequest {
 	return req
 }
 
-// readStdout reads a job's whole stdout.
+// readStdout reads a job's whole stdout, waiting out the moment its node
+// archives the directory (503).
 func readStdout(ctx context.Context, c *api.Client, id string) (string, error) {
-	f, err := c.Jobs().OutputFile(ctx, id, "stdout", 0)
-	if err != nil {
-		return "", err
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		f, err := c.Jobs().OutputFile(ctx, id, "stdout", 0)
+		if api.HasStatus(err, http.StatusServiceUnavailable) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		buf, err := io.ReadAll(f)
+		return string(buf), err
 	}
-	defer f.Close()
-	buf, err := io.ReadAll(f)
-	return string(buf), err
 }
 
 // TestNoSecretInDataDirOrLog: only hashes of secrets reach the raft log,

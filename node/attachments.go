@@ -21,6 +21,10 @@ import (
 
 // StoreAttachment keeps a file sent with job jobID: in S3 beside the
 // archives when the node archives to S3 (every node can stage it from
+
+// attachmentsDirName, in the data dir, holds attachments kept locally.
+const attachmentsDirName = "attachments"
+
 // there), else in the data dir, and then the job runs on this node.
 func (n *Node) StoreAttachment(ctx context.Context, jobID, name string, content []byte) (string, bool, error) {
 	if err := archive.ValidateID(jobID); err != nil {
@@ -36,12 +40,14 @@ func (n *Node) StoreAttachment(ctx context.Context, jobID, name string, content 
 		}
 		return loc.String(), true, nil
 	}
-	dir := filepath.Join(n.config.DataDir, "attachments", jobID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// The node's alone: the runner stages a job's own attachments with
+	// the node's rights, and no job reads another's.
+	dir := filepath.Join(n.config.DataDir, attachmentsDirName, jobID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", false, err
 	}
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, content, 0o644); err != nil {
+	if err := os.WriteFile(p, content, 0o600); err != nil {
 		return "", false, err
 	}
 	return archive.Location(p), false, nil

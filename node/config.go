@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/hashicorp/go-sockaddr/template"
 
 	"github.com/genie-cluster/genie/blob"
+	"github.com/genie-cluster/genie/runner"
+	"github.com/genie-cluster/genie/tlsutil"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -52,6 +55,9 @@ type Config struct {
 	// GossipPreset tunes failure detection: "lan" (memberlist's LAN
 	// defaults) or "local" (faster, for nodes on one host, as in tests).
 	GossipPreset string
+	// EncryptKey (base64 of 16, 24 or 32 bytes) encrypts gossip. It seeds
+	// <DataDir>/local.keyring; once that file exists it holds the keys.
+	EncryptKey string
 	// Join lists gossip addresses of existing members; the node retries
 	// them until one answers or JoinTimeout passes.
 	Join        []string
@@ -117,6 +123,14 @@ type Config struct {
 	// Shell runs the generated job scripts.
 	Shell string
 
+	// JobUser is the OS account jobs run as; empty runs them as the node's
+	// own account. Any other account needs the node to run as root.
+	JobUser string
+	// RunAsUser runs each job as the OS account named like its user, when
+	// it exists (Genie's runAsUser); a job whose account is missing fails
+	// at INIT. Needs root.
+	RunAsUser bool
+
 	// ApplyTimeout bounds one raft apply.
 	ApplyTimeout time.Duration
 
@@ -133,6 +147,10 @@ type Config struct {
 	// ACLEnabled makes the API ask every request for a token (see the acl
 	// package for the roles).
 	ACLEnabled bool
+
+	// TLS, when it names a certificate and key, serves the API over HTTPS
+	// and makes every node-to-node call and raft connection mutual TLS.
+	TLS tlsutil.Config
 
 	Logger hclog.Logger
 }
@@ -165,6 +183,7 @@ func DefaultConfig() *Config {
 		MaxRequestBytes:  10 << 20,
 		ClusterSelector:  "random",
 		S3CacheMB:        10240,
+		TLS:              tlsutil.DefaultConfig(),
 	}
 }
 
@@ -204,6 +223,11 @@ func (c *Config) Validate() error {
 	case "lan", "local":
 	default:
 		errs = append(errs, fmt.Errorf("GossipPreset: %q is not lan or local", c.GossipPreset))
+	}
+	if c.EncryptKey != "" {
+		if _, err := decodeGossipKey(c.EncryptKey); err != nil {
+			errs = append(errs, fmt.Errorf("EncryptKey: %w", err))
+		}
 	}
 	if c.JoinTimeout <= 0 {
 		errs = append(errs, errors.New("JoinTimeout: must be positive"))
@@ -250,6 +274,11 @@ func (c *Config) Validate() error {
 	if c.S3CacheDir == "" && c.DataDir != "" {
 		c.S3CacheDir = filepath.Join(c.DataDir, "cache", "s3")
 	}
+	if (c.RunAsUser || c.JobUser != "") && !runner.CanSwitchUsers() {
+		if cur, err := user.Current(); err != nil || (c.RunAsUser || cur.Username != c.JobUser) {
+			errs = append(errs, errors.New("JobUser, RunAsUser: running jobs as another OS account needs the node to run as root"))
+		}
+	}
 	if c.Shell == "" {
 		errs = append(errs, errors.New("Shell: must not be empty"))
 	}
@@ -274,6 +303,9 @@ func (c *Config) Validate() error {
 		c.ArchiveDir, c.ArchiveS3 = "", ""
 	} else if c.ArchiveDir == "" && c.DataDir != "" {
 		c.ArchiveDir = filepath.Join(c.DataDir, "archive")
+	}
+	if err := c.TLS.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("TLS: %w", err))
 	}
 	if c.Logger == nil {
 		c.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Info})

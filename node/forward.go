@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,16 +18,26 @@ import (
 )
 
 // newInternalClient is the HTTP client for node-to-node calls: short
-// connection set-up, keep-alive pools sized for forwarded bursts.
-func newInternalClient() *http.Client {
+// connection set-up, keep-alive pools sized for forwarded bursts, and with
+// TLS on, this node's certificate presented to peers it verifies as
+// servers of the cluster.
+func newInternalClient(tlsConf *tls.Config) *http.Client {
 	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConns:        256,
-			MaxIdleConnsPerHost: 64,
-			IdleConnTimeout:     90 * time.Second,
-			DialContext:         (&netDialer).DialContext,
-		},
+		Timeout:   30 * time.Second,
+		Transport: newPeerTransport(tlsConf),
+	}
+}
+
+// newPeerTransport is the round tripper of calls to peers, shared by the
+// internal client and the proxy of output and kill requests.
+func newPeerTransport(tlsConf *tls.Config) *http.Transport {
+	return &http.Transport{
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		DialContext:         (&netDialer).DialContext,
+		TLSClientConfig:     tlsConf,
+		ForceAttemptHTTP2:   false,
 	}
 }
 
@@ -102,7 +113,7 @@ var errLeaderUnreachable = errors.New("leader unreachable")
 // until this node has applied it too, so the client can read its write
 // back here.
 func (n *Node) forwardApply(ctx context.Context, addr string, buf []byte, waitLocal bool) (*fsm.ApplyResult, error) {
-	resp, err := transport.CallInternal(ctx, n.internal, addr, transport.InternalApplyPath, n.config.NodeName, buf)
+	resp, err := transport.CallInternal(ctx, n.internal, n.peerURL(addr, transport.InternalApplyPath), n.config.NodeName, buf)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errLeaderUnreachable, err)
 	}
@@ -153,7 +164,7 @@ func (n *Node) Self() api.AgentSelf {
 func (n *Node) peerSelf(ctx context.Context, addr string) (*api.AgentSelf, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+transport.InternalSelfPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.peerURL(addr, transport.InternalSelfPath), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +236,7 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 }
 
 func (n *Node) remoteReadIndex(ctx context.Context, addr string) (uint64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+transport.InternalReadIndex, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.peerURL(addr, transport.InternalReadIndex), nil)
 	if err != nil {
 		return 0, err
 	}

@@ -175,6 +175,9 @@ func (n *Node) setupGossip() error {
 	conf.Delegate = &gossipDelegate{meta: n.localMeta}
 	conf.Events = &gossipEvents{members: n.members}
 	conf.Logger = n.config.Logger.Named("gossip").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})
+	if err := n.setupKeyring(conf); err != nil {
+		return fmt.Errorf("gossip: %w", err)
+	}
 	list, err := memberlist.Create(conf)
 	if err != nil {
 		return fmt.Errorf("gossip on %s: %w", n.config.GossipAddr, err)

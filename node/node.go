@@ -4,6 +4,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -26,6 +27,7 @@ import (
 	"github.com/genie-cluster/genie/balance"
 	"github.com/genie-cluster/genie/fsm"
 	"github.com/genie-cluster/genie/runner"
+	"github.com/genie-cluster/genie/tlsutil"
 	"github.com/genie-cluster/genie/transport"
 )
 
@@ -43,6 +45,7 @@ type Node struct {
 	raftTransport *raft.NetworkTransport
 
 	gossip     *memberlist.Memberlist
+	keyring    *gossipKeyring // nil when gossip is not encrypted
 	members    *members
 	announceCh chan struct{}
 	leaderCh   chan bool
@@ -53,6 +56,8 @@ type Node struct {
 	bootstrapCh chan struct{}
 	chooser     *balance.PeerChooser
 	internal    *http.Client
+	// tls holds the node's certificates; nil without TLS.
+	tls *tlsutil.Configurator
 	// draining: the node takes no new jobs (it is leaving).
 	draining     atomic.Bool
 	leaving      atomic.Bool
@@ -102,7 +107,6 @@ func New(cfg *Config) (*Node, error) {
 		reconcileCh: make(chan struct{}, 1),
 		bootstrapCh: make(chan struct{}, 1),
 		chooser:     balance.NewPeerChooser(0),
-		internal:    newInternalClient(),
 		ready:       make(chan struct{}),
 		shutdownCh:  make(chan struct{}),
 	}
@@ -117,7 +121,13 @@ func New(cfg *Config) (*Node, error) {
 }
 
 func (n *Node) setup() error {
-	if err := os.MkdirAll(n.config.DataDir, 0o755); err != nil {
+	// Job users pass through the data dir to their job directories but
+	// cannot list it; what lies in it (raft, keys, keyring, archive) is the
+	// node's alone.
+	if err := os.MkdirAll(n.config.DataDir, 0o711); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.Chmod(n.config.DataDir, 0o711); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	id, err := loadOrCreateNodeID(n.config.DataDir)
@@ -139,6 +149,9 @@ func (n *Node) setup() error {
 	}
 	n.fsm = machine
 
+	if err := n.setupTLS(); err != nil {
+		return err
+	}
 	if err := n.setupRunner(); err != nil {
 		return err
 	}
@@ -167,12 +180,11 @@ func (n *Node) setup() error {
 }
 
 func (n *Node) setupRunner() error {
-	jobsDir := n.config.JobsDir
-	if err := os.MkdirAll(jobsDir, 0o755); err != nil {
-		return fmt.Errorf("jobs dir: %w", err)
-	}
 	rc := runner.DefaultConfig()
-	rc.JobsDir = jobsDir
+	rc.JobsDir = n.config.JobsDir
+	rc.JobUser = n.config.JobUser
+	rc.RunAsJobUser = n.config.RunAsUser
+	rc.AttachmentsDir = filepath.Join(n.config.DataDir, attachmentsDirName)
 	rc.NodeName = n.config.NodeName
 	rc.Shell = n.config.Shell
 	rc.KillGrace = n.config.KillGrace
@@ -192,6 +204,9 @@ func (n *Node) setupRunner() error {
 		if err != nil {
 			return fmt.Errorf("archive: %w", err)
 		}
+		if err := os.Chmod(n.config.ArchiveDir, 0o700); err != nil {
+			return fmt.Errorf("archive: %w", err)
+		}
 		rc.Archive = store
 	}
 	r, err := runner.New(rc, &reporter{n: n})
@@ -207,7 +222,6 @@ func (n *Node) setupHTTP() error {
 	if err != nil {
 		return fmt.Errorf("http listen on %s: %w", n.config.HTTPAddr, err)
 	}
-	n.httpListener = ln
 	n.httpAddr = n.config.AdvertiseHTTP
 	if n.httpAddr == "" {
 		if n.httpAddr, err = n.config.advertised(ln.Addr().String()); err != nil {
@@ -215,12 +229,19 @@ func (n *Node) setupHTTP() error {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
+	if n.tls != nil {
+		ln = tls.NewListener(ln, n.tls.IncomingHTTPS())
+	}
+	n.httpListener = ln
 	handler := transport.NewHandler(&transport.HandlerConfig{
 		Backend:         n,
 		Logger:          n.config.Logger.Named("http"),
 		MaxRequestBytes: n.config.MaxRequestBytes,
 		ACLEnabled:      n.config.ACLEnabled,
 		ACLResetIndex:   n.aclResetIndex,
+		IsServer:        n.isServerPeer(),
+		PeerScheme:      n.scheme(),
+		PeerTransport:   n.internal.Transport,
 	})
 	n.httpServer = &http.Server{
 		Handler:           handler,

@@ -188,7 +188,7 @@ func (n *Node) operatorOnLeader(ctx context.Context, pathAndQuery string) error 
 	if addr == "" {
 		return &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+pathAndQuery, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.peerURL(addr, pathAndQuery), nil)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func (n *Node) forwardSubmit(ctx context.Context, addr string, sub *transport.Su
 	// placed here instead.
 	ctx, cancel := context.WithTimeout(ctx, n.config.LeaderHold+time.Second)
 	defer cancel()
-	resp, err := transport.CallInternal(ctx, n.internal, addr, transport.InternalSubmitPath, n.config.NodeName, body)
+	resp, err := transport.CallInternal(ctx, n.internal, n.peerURL(addr, transport.InternalSubmitPath), n.config.NodeName, body)
 	if err != nil {
 		return nil, errors.Join(errLeaderUnreachable, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
+
+	"github.com/genie-cluster/genie/tlsutil"
 )
 
 const (
@@ -78,7 +80,7 @@ func (n *Node) setupRaft() error {
 	if err != nil {
 		return err
 	}
-	trans, err := raft.NewTCPTransportWithLogger(n.config.RaftAddr, advertise, raftMaxPool, raftTCPTimeout, n.logger.Named("raft-net"))
+	trans, err := n.raftNetwork(advertise)
 	if err != nil {
 		return fmt.Errorf("raft transport on %s: %w", n.config.RaftAddr, err)
 	}
@@ -125,4 +127,18 @@ func (n *Node) raftAdvertise() (net.Addr, error) {
 		return nil, fmt.Errorf("raft: %w", err)
 	}
 	return net.ResolveTCPAddr("tcp", addr)
+}
+
+// raftNetwork is raft's transport: mutual TLS between servers of the
+// cluster when TLS is on, plain TCP otherwise.
+func (n *Node) raftNetwork(advertise net.Addr) (*raft.NetworkTransport, error) {
+	logger := n.logger.Named("raft-net")
+	if n.tls == nil {
+		return raft.NewTCPTransportWithLogger(n.config.RaftAddr, advertise, raftMaxPool, raftTCPTimeout, logger)
+	}
+	layer, err := tlsutil.NewRaftStreamLayer(n.config.RaftAddr, advertise, n.tls)
+	if err != nil {
+		return nil, err
+	}
+	return raft.NewNetworkTransportWithLogger(layer, raftMaxPool, raftTCPTimeout, logger), nil
 }

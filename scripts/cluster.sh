@@ -187,7 +187,8 @@ launch() {
 		-raft-addr "$RAFT_ADDR"
 		-gossip-addr "$GOSSIP_ADDR"
 		-bootstrap-expect "$expect"
-		-drain-timeout "${DRAIN}s")
+		-drain-timeout "${DRAIN}s"
+		-insecure)
 	if [[ -n $join ]]; then args+=(-join "$join"); fi
 	{
 		echo "---- $(date '+%Y-%m-%d %H:%M:%S') $BIN ${args[*]}"

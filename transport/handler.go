@@ -70,6 +70,10 @@ type HandlerConfig struct {
 	// cluster, by its TLS certificate. Nil without TLS: the node then
 	// cannot tell, and /v1/internal/* answers anyone (-insecure).
 	IsServer func(*http.Request) bool
+	// PeerScheme ("http" or "https") and PeerTransport reach other nodes
+	// when a request is proxied to the node that holds what it asks for.
+	PeerScheme    string
+	PeerTransport http.RoundTripper
 }
 
 type handler struct {
@@ -82,6 +86,8 @@ type handler struct {
 	aclResetIndex func() (uint64, error)
 	isServer      func(*http.Request) bool
 	routeTable    []Route
+	peerScheme    string
+	peerTransport http.RoundTripper
 }
 
 // NewHandler returns the node's HTTP API.
@@ -91,7 +97,11 @@ func NewHandler(cfg *HandlerConfig) http.Handler {
 		logger = hclog.NewNullLogger()
 	}
 	h := &handler{backend: cfg.Backend, logger: logger, maxBytes: cfg.MaxRequestBytes, mux: http.NewServeMux(),
-		aclEnabled: cfg.ACLEnabled, aclResetIndex: cfg.ACLResetIndex, isServer: cfg.IsServer}
+		aclEnabled: cfg.ACLEnabled, aclResetIndex: cfg.ACLResetIndex, isServer: cfg.IsServer,
+		peerScheme: cfg.PeerScheme, peerTransport: cfg.PeerTransport}
+	if h.peerScheme == "" {
+		h.peerScheme = "http"
+	}
 	h.routes()
 	return h
 }
@@ -113,6 +123,7 @@ func (h *handler) routes() {
 	h.operatorRoutes()
 	h.aclRoutes()
 	h.limitsRoutes()
+	h.keyringRoutes()
 	h.internalRoutes()
 }
 

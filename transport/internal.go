@@ -139,10 +139,10 @@ func writeMsgpack(w http.ResponseWriter, v interface{}) {
 	w.Write(buf)
 }
 
-// CallInternal posts body to path on the node at addr and decodes its
-// InternalResponse.
-func CallInternal(ctx context.Context, hc *http.Client, addr, path, from string, body []byte) (*InternalResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, bytesReader(body))
+// CallInternal posts body to url, a node's internal endpoint, and decodes
+// its InternalResponse.
+func CallInternal(ctx context.Context, hc *http.Client, url, from string, body []byte) (*InternalResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytesReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +158,11 @@ func CallInternal(ctx context.Context, hc *http.Client, addr, path, from string,
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != msgpackContentType {
-		return nil, fmt.Errorf("%s%s answered %d: %s", addr, path, resp.StatusCode, buf)
+		return nil, fmt.Errorf("%s answered %d: %s", url, resp.StatusCode, buf)
 	}
 	var out InternalResponse
 	if err := fsm.Decode(buf, &out); err != nil {
-		return nil, fmt.Errorf("decode answer of %s%s: %w", addr, path, err)
+		return nil, fmt.Errorf("decode answer of %s: %w", url, err)
 	}
 	return &out, nil
 }

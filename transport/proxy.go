@@ -41,8 +41,9 @@ func (h *handler) proxy(w http.ResponseWriter, r *http.Request, to *ElsewhereErr
 		h.writeError(w, r, &UnavailableError{Reason: fmt.Sprintf("the job moved while the request was forwarded (%v)", to), RetryAfter: time.Second})
 		return
 	}
-	target := &url.URL{Scheme: "http", Host: to.Addr}
+	target := &url.URL{Scheme: h.peerScheme, Host: to.Addr}
 	rp := &httputil.ReverseProxy{
+		Transport: h.peerTransport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = to.Addr

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/genie-cluster/genie/node"
+	"github.com/genie-cluster/genie/runner"
 )
 
 // AgentCommand runs a genie node.
@@ -44,10 +45,14 @@ Options:
 ` + c.flagSet(node.DefaultConfig(), new(agentFlags)).usage())
 }
 
+// defaultJobOSUser is the account jobs run as under a root agent.
+const defaultJobOSUser = "nobody"
+
 // agentFlags are the options that are not node.Config fields.
 type agentFlags struct {
 	logLevel string
 	logJSON  bool
+	insecure bool
 }
 
 type flagSet struct {
@@ -69,6 +74,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "host:port for raft traffic between nodes")
 	fs.DurationVar(&cfg.RaftTimeout, "raft-timeout", cfg.RaftTimeout, "raft heartbeat and election timeout; the leader's lease is half of it")
 	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "host:port for gossip (TCP and UDP)")
+	fs.StringVar(&cfg.EncryptKey, "encrypt", cfg.EncryptKey, "base64 gossip encryption key (\"genie operator gossip keygen\"); seeds <data-dir>/local.keyring, which wins once it exists")
 	fs.Func("join", "gossip address(es) of existing members, comma-separated; retried until one answers", func(v string) error {
 		for _, a := range strings.Split(v, ",") {
 			if a = strings.TrimSpace(a); a != "" {
@@ -106,6 +112,14 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.StringVar(&cfg.S3CacheDir, "s3-cache-dir", "", "cache of downloaded s3:// dependencies (default <data-dir>/cache/s3)")
 	fs.IntVar(&cfg.S3CacheMB, "s3-cache-size", cfg.S3CacheMB, "most MB the s3:// download cache keeps")
 	fs.StringVar(&cfg.ClusterSelector, "cluster-selector", cfg.ClusterSelector, "how a job picks among matching clusters: random or least-running")
+	fs.StringVar(&cfg.JobUser, "job-os-user", cfg.JobUser, `OS account jobs run as (default "nobody" when the agent runs as root; "" runs them as the agent's own account)`)
+	fs.BoolVar(&cfg.RunAsUser, "run-as-user", false, "run each job as the OS account named like its user, when it exists (needs root)")
+	fs.BoolVar(&cfg.ACLEnabled, "acl-enabled", false, "ask every API request for an ACL token (see genie acl bootstrap)")
+	fs.StringVar(&cfg.TLS.CAFile, "tls-ca-file", "", "PEM file of the CA that signs every node's certificate")
+	fs.StringVar(&cfg.TLS.CertFile, "tls-cert-file", "", "PEM certificate of this node (server.<region>.genie): the API serves HTTPS, node-to-node calls and raft use mutual TLS")
+	fs.StringVar(&cfg.TLS.KeyFile, "tls-key-file", "", "PEM private key of -tls-cert-file")
+	fs.StringVar(&cfg.TLS.Region, "region", cfg.TLS.Region, "region named in the nodes' certificates (server.<region>.genie)")
+	fs.BoolVar(&extra.insecure, "insecure", false, "start even though ACLs, TLS, gossip encryption or job isolation are not configured (each that is configured is still enforced)")
 	fs.StringVar(&extra.logLevel, "log-level", "info", "log level: trace, debug, info, warn or error")
 	fs.BoolVar(&extra.logJSON, "log-json", false, "log as JSON lines")
 	return flagSet{fs}
@@ -128,6 +142,10 @@ func applyEnv(fs *flag.FlagSet) error {
 
 func (c *AgentCommand) Run(args []string) int {
 	cfg := node.DefaultConfig()
+	if runner.CanSwitchUsers() {
+		// A root agent never runs user code as root.
+		cfg.JobUser = defaultJobOSUser
+	}
 	var extra agentFlags
 	fs := c.flagSet(cfg, &extra)
 	fs.Usage = func() { c.UI.Error(c.Help()) }
@@ -181,6 +199,9 @@ func (c *AgentCommand) Run(args []string) int {
 		}
 	}
 
+	if !c.secure(cfg, extra.insecure) {
+		return 1
+	}
 	n, err := node.New(cfg)
 	if err != nil {
 		c.UI.Error(fmt.Sprintf("cannot start: %v", err))
@@ -189,28 +210,51 @@ func (c *AgentCommand) Run(args []string) int {
 	signals := c.signals
 	if signals == nil {
 		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 		defer signal.Stop(ch)
 		signals = ch
 	}
 
-	select {
-	case <-n.Ready():
-		c.announce(cfg, n)
-	case sig := <-signals:
-		c.UI.Output(fmt.Sprintf("caught %s before the node was ready: stopping", sig))
-		return c.stop(n)
-	case <-time.After(2 * time.Minute):
-		c.UI.Warn("the node is not ready after 2 minutes: is a raft leader reachable? It keeps trying.")
+	notReady := time.After(2 * time.Minute)
+wait:
+	for {
+		select {
+		case <-n.Ready():
+			c.announce(cfg, n)
+			break wait
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				c.reload(n)
+				continue
+			}
+			c.UI.Output(fmt.Sprintf("caught %s before the node was ready: stopping", sig))
+			return c.stop(n)
+		case <-notReady:
+			c.UI.Warn("the node is not ready after 2 minutes: is a raft leader reachable? It keeps trying.")
+		}
 	}
 
 	sig := <-signals
+	for sig == syscall.SIGHUP {
+		c.reload(n)
+		sig = <-signals
+	}
 	c.UI.Output(fmt.Sprintf("caught %s: leaving the cluster (draining jobs for up to %s)", sig, cfg.DrainTimeout))
 	if err := n.Leave(); err != nil {
 		c.UI.Error(fmt.Sprintf("leave: %v", err))
 		return 1
 	}
 	return 0
+}
+
+// reload re-reads what can change on a live node (SIGHUP): the TLS
+// certificate files.
+func (c *AgentCommand) reload(n *node.Node) {
+	if err := n.ReloadTLS(); err != nil {
+		c.UI.Error(fmt.Sprintf("SIGHUP: %v (the node keeps its certificates)", err))
+		return
+	}
+	c.UI.Output("SIGHUP: reloaded")
 }
 
 func (c *AgentCommand) stop(n *node.Node) int {
@@ -222,7 +266,7 @@ func (c *AgentCommand) stop(n *node.Node) int {
 }
 
 func (c *AgentCommand) announce(cfg *node.Config, n *node.Node) {
-	addr := "http://" + n.HTTPAddr()
+	addr := n.URL()
 	c.UI.Output(fmt.Sprintf("genie node %q is ready\n  API:      %s\n  data dir: %s", cfg.NodeName, addr, cfg.DataDir))
 	if cfg.Dev {
 		env := ""

@@ -41,7 +41,7 @@ func TestAgentDevNodeAnswersTheCLI(t *testing.T) {
 	agent := &AgentCommand{UI: ui, Stderr: &strings.Builder{}, signals: signals}
 	done := make(chan int, 1)
 	go func() {
-		done <- agent.Run([]string{"-dev", "-data-dir", t.TempDir(), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-kill-grace", "1s"})
+		done <- agent.Run([]string{"-dev", "-data-dir", passableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-kill-grace", "1s"})
 	}()
 	var addr string
 	waitUntil(t, 30*time.Second, "the agent to announce its address", func() bool {
@@ -105,6 +105,20 @@ func TestAgentEnvironmentOverrides(t *testing.T) {
 	}
 }
 
+// passableTempDir is a temporary directory that the OS account a root
+// agent runs jobs as can pass through (t.TempDir's are 0700), as a data
+// dir or a file a job looks for must be.
+func passableTempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // freeAddr returns a loopback address with a port nobody listens on now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
@@ -158,13 +172,13 @@ func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string, extra ...
 // records its true exit code; the registry and finished jobs are all there.
 func TestKill9OfTheNodeLosesNoJob(t *testing.T) {
 	bin := buildGenie(t)
-	dataDir := t.TempDir()
+	dataDir := passableTempDir(t)
 	httpAddr, raftAddr := freeAddr(t), freeAddr(t)
 	agent := startAgent(t, bin, dataDir, httpAddr, raftAddr)
 	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
 	ctx := context.Background()
 
-	gate := filepath.Join(t.TempDir(), "gate")
+	gate := filepath.Join(passableTempDir(t), "gate")
 	req := &api.JobRequest{Name: "gated", User: "test",
 		ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}},
 		CommandCriteria:  []string{"type:shell"},
@@ -225,7 +239,7 @@ func BenchmarkNodeRSSWithFinishedJobs(b *testing.B) {
 	const jobs = 10000
 	bin := buildGenie(b)
 	for i := 0; i < b.N; i++ {
-		dataDir := b.TempDir()
+		dataDir := passableTempDir(b)
 		httpAddr := freeAddr(b)
 		agent := startAgent(b, bin, dataDir, httpAddr, freeAddr(b), "-max-jobs", "100000", "-max-memory", "100000000")
 		c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})

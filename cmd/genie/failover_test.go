@@ -26,7 +26,9 @@ type clusterAgent struct {
 func (a *clusterAgent) start(t testing.TB, bin string, expect int, join string) {
 	t.Helper()
 	args := []string{"agent", "-node-name", a.name, "-data-dir", a.dataDir, "-http-addr", a.http,
-		"-raft-addr", a.raft, "-gossip-addr", a.gossip, "-bootstrap-expect", fmt.Sprint(expect)}
+		"-raft-addr", a.raft, "-gossip-addr", a.gossip, "-bootstrap-expect", fmt.Sprint(expect),
+		// Benchmarks measure the plain cluster.
+		"-insecure"}
 	if join != "" {
 		args = append(args, "-join", join)
 	}
@@ -54,7 +56,7 @@ func startBinaryCluster(t testing.TB, bin string, n int) []*clusterAgent {
 	t.Helper()
 	var agents []*clusterAgent
 	for i := 0; i < n; i++ {
-		a := &clusterAgent{name: fmt.Sprintf("node%d", i), dataDir: t.TempDir(), http: freeAddr(t), raft: freeAddr(t), gossip: freeAddr(t)}
+		a := &clusterAgent{name: fmt.Sprintf("node%d", i), dataDir: passableTempDir(t), http: freeAddr(t), raft: freeAddr(t), gossip: freeAddr(t)}
 		join := ""
 		if i > 0 {
 			join = agents[0].gossip

@@ -25,6 +25,7 @@ type Meta struct {
 
 	address    string
 	token      string
+	tls        api.TLSConfig
 	jsonOutput bool
 }
 
@@ -39,6 +40,18 @@ Global options:
   -token=<secret>
     The ACL token to send. Defaults to $GENIE_TOKEN.
 
+  -ca-cert=<path>
+    The CA certificate that signed the nodes' certificates, to verify an
+    https address. Defaults to $GENIE_CACERT.
+
+  -client-cert=<path>, -client-key=<path>
+    A client certificate and key to present (optional: tokens authenticate
+    users). Default to $GENIE_CLIENT_CERT and $GENIE_CLIENT_KEY.
+
+  -tls-server-name=<name>
+    The name the node's certificate must carry. Defaults to
+    $GENIE_TLS_SERVER_NAME, or server.global.genie.
+
   -json
     Print the API's JSON instead of tables.`
 
@@ -49,6 +62,10 @@ func (m *Meta) FlagSet(name string) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&m.address, "address", "", "")
 	fs.StringVar(&m.token, "token", "", "")
+	fs.StringVar(&m.tls.CACert, "ca-cert", "", "")
+	fs.StringVar(&m.tls.ClientCert, "client-cert", "", "")
+	fs.StringVar(&m.tls.ClientKey, "client-key", "", "")
+	fs.StringVar(&m.tls.ServerName, "tls-server-name", "", "")
 	fs.BoolVar(&m.jsonOutput, "json", false, "")
 	return fs
 }
@@ -84,6 +101,22 @@ func (m *Meta) Client() (*api.Client, error) {
 	}
 	if m.token != "" {
 		cfg.Token = m.token
+	}
+	if m.tls != (api.TLSConfig{}) {
+		// Flags override the environment one by one.
+		merged := api.TLSConfig{}
+		if cfg.TLS != nil {
+			merged = *cfg.TLS
+		}
+		for _, f := range []struct{ flag, dst *string }{
+			{&m.tls.CACert, &merged.CACert}, {&m.tls.ClientCert, &merged.ClientCert},
+			{&m.tls.ClientKey, &merged.ClientKey}, {&m.tls.ServerName, &merged.ServerName},
+		} {
+			if *f.flag != "" {
+				*f.dst = *f.flag
+			}
+		}
+		cfg.TLS = &merged
 	}
 	return api.NewClient(cfg)
 }
