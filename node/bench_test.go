@@ -41,7 +41,20 @@ func benchClient(conc int) *http.Client {
 
 // postJob submits body and returns the status code.
 func postJob(hc *http.Client, url string, body []byte) (int, error) {
-	resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
+	return postJobAs(hc, url, "", body)
+}
+
+// postJobAs is postJob sending token when it is set.
+func postJobAs(hc *http.Client, url, token string, body []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -21,11 +21,7 @@ import (
 // their runners held so only placement and the log are measured.
 func benchCluster(b *testing.B) *TestCluster {
 	b.Helper()
-	c := MakeCluster(b, 3, func(_ int, cfg *Config) {
-		cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
-		cfg.MaxJobs = 1 << 20
-		cfg.MaxMemory = 1 << 30
-	})
+	c := MakeCluster(b, 3, benchConfig(nil))
 	for _, n := range c.Nodes {
 		n.holdRunner.Store(true)
 	}
@@ -36,11 +32,28 @@ func benchCluster(b *testing.B) *TestCluster {
 	return c
 }
 
+// benchConfig quiets a benchmark node's log and gives it room for many
+// jobs, then applies mutate.
+func benchConfig(mutate func(cfg *Config)) func(int, *Config) {
+	return func(_ int, cfg *Config) {
+		cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
+		cfg.MaxJobs = 1 << 20
+		cfg.MaxMemory = 1 << 30
+		if mutate != nil {
+			mutate(cfg)
+		}
+	}
+}
+
 // submitFrom runs total submissions from clients goroutines, client i
 // sending to urls[i%len(urls)], and returns the latencies and elapsed time.
 func submitFrom(b *testing.B, urls []string, clients, total int) ([]time.Duration, time.Duration) {
+	return submitWith(b, benchClient(clients), "", urls, clients, total)
+}
+
+// submitWith is submitFrom through hc, sending token when it is set.
+func submitWith(b *testing.B, hc *http.Client, token string, urls []string, clients, total int) ([]time.Duration, time.Duration) {
 	body, _ := json.Marshal(shellJob("true"))
-	hc := benchClient(clients)
 	lat := make([]time.Duration, total)
 	var next atomic.Int64
 	var failed atomic.Int64
@@ -56,7 +69,7 @@ func submitFrom(b *testing.B, urls []string, clients, total int) ([]time.Duratio
 					return
 				}
 				t0 := time.Now()
-				code, err := postJob(hc, url, body)
+				code, err := postJobAs(hc, url, token, body)
 				lat[i] = time.Since(t0)
 				if err != nil || code != http.StatusAccepted {
 					failed.Add(1)
