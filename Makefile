@@ -58,7 +58,8 @@ bench: tools
 	$(GO) test -run '^$$' -bench 'BenchmarkSubmit' -benchtime 20000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkEndToEndTrue' -benchtime 3000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkNodeRSSWithFinishedJobs' -benchtime 1x ./cmd/genie && \
-	$(GO) test -run '^$$' -bench 'BenchmarkClusterSubmit' -benchtime 10000x ./node && \
+	$(GO) test -run '^$$' -bench 'BenchmarkClusterSubmit$$' -benchtime 10000x ./node && \
+	$(GO) test -run '^$$' -bench 'BenchmarkClusterSubmitSecured' -benchtime 20000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterBurstBalance' -benchtime 5x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkLeaderFailover' -benchtime 7x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner && \
@@ -72,10 +73,13 @@ lint:
 
 # Run each fuzz target for a while (FUZZTIME each); `make test` runs their seeds.
 FUZZTIME ?= 30s
+FUZZPKGS := ./transport ./acl ./node
 fuzz:
-	@for target in $$($(GO) test -list '^Fuzz' ./transport | grep '^Fuzz'); do \
-		echo "== $$target"; \
-		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./transport || exit 1; \
+	@for pkg in $(FUZZPKGS); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
 	done
 
 clean:
