@@ -117,51 +117,36 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, jobChange) {
 		panic(fmt.Errorf("empty log entry at index %d", l.Index))
 	}
 	msgType, buf := MessageType(l.Data[0]), l.Data[1:]
-	switch msgType {
-	case ClusterRequestType:
-		var req ClusterRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyCluster(txn, l.Index, &req), jobChange{}
-	case CommandRequestType:
-		var req CommandRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyCommand(txn, l.Index, &req), jobChange{}
-	case ApplicationRequestType:
-		var req ApplicationRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyApplication(txn, l.Index, &req), jobChange{}
-	case JobSubmitRequestType:
-		var req JobSubmitRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyJobSubmit(txn, l.Index, &req)
-	case JobTransitionRequestType:
-		var req JobTransitionRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyJobTransition(txn, l.Index, &req)
-	case JobArchiveRequestType:
-		var req JobArchiveRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyJobArchive(txn, l.Index, &req)
-	case JobReassignRequestType:
-		var req JobReassignRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyJobReassign(txn, l.Index, &req)
-	case ACLTokenRequestType:
-		var req ACLTokenRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyACLToken(txn, l.Index, &req), jobChange{}
-	case ACLBootstrapRequestType:
-		var req ACLBootstrapRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyACLBootstrap(txn, l.Index, &req), jobChange{}
-	case LimitsRequestType:
-		var req LimitsRequest
-		f.decode(buf, &req, msgType, l.Index)
-		return applyLimits(txn, l.Index, &req), jobChange{}
+	msg, ok := newMessage(msgType)
+	if !ok {
+		// An entry this version cannot read would make replicas diverge:
+		// stop rather than skip it.
+		panic(fmt.Errorf("unknown log entry type %d at index %d", msgType, l.Index))
 	}
-	// An entry this version cannot read would make replicas diverge:
-	// stop rather than skip it.
-	panic(fmt.Errorf("unknown log entry type %d at index %d", msgType, l.Index))
+	f.decode(buf, msg, msgType, l.Index)
+	switch req := msg.(type) {
+	case *ClusterRequest:
+		return applyCluster(txn, l.Index, req), jobChange{}
+	case *CommandRequest:
+		return applyCommand(txn, l.Index, req), jobChange{}
+	case *ApplicationRequest:
+		return applyApplication(txn, l.Index, req), jobChange{}
+	case *JobSubmitRequest:
+		return applyJobSubmit(txn, l.Index, req)
+	case *JobTransitionRequest:
+		return applyJobTransition(txn, l.Index, req)
+	case *JobArchiveRequest:
+		return applyJobArchive(txn, l.Index, req)
+	case *JobReassignRequest:
+		return applyJobReassign(txn, l.Index, req)
+	case *ACLTokenRequest:
+		return applyACLToken(txn, l.Index, req), jobChange{}
+	case *ACLBootstrapRequest:
+		return applyACLBootstrap(txn, l.Index, req), jobChange{}
+	case *LimitsRequest:
+		return applyLimits(txn, l.Index, req), jobChange{}
+	}
+	panic(fmt.Errorf("no apply for %s entry at index %d", msgType, l.Index))
 }
 
 func (f *FSM) decode(buf []byte, out interface{}, t MessageType, index uint64) {

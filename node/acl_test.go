@@ -10,11 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
@@ -355,10 +352,8 @@ func readStdout(ctx context.Context, c *api.Client, id string) (string, error) {
 // TestNoSecretInDataDirOrLog: only hashes of secrets reach the raft log,
 // the snapshots and the node's log.
 func TestNoSecretInDataDirOrLog(t *testing.T) {
-	var logBuf syncBuffer
-	n, admin, bootstrapSecret := aclNodeSecret(t, func(cfg *Config) {
-		cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Trace, Output: io.MultiWriter(&logBuf, testLogWriter(t))})
-	})
+	var logs *logBuffer
+	n, admin, bootstrapSecret := aclNodeSecret(t, func(cfg *Config) { logs = captureLogs(t, cfg) })
 	secrets := []string{bootstrapSecret}
 	for _, role := range []string{"admin", "user", "readonly"} {
 		secrets = append(secrets, newToken(t, admin, "u-"+role, role))
@@ -392,11 +387,11 @@ func TestNoSecretInDataDirOrLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range secrets {
-		if strings.Contains(logBuf.String(), s) {
+		if logs.contains(s) {
 			t.Errorf("the node's log holds a secret")
 		}
 	}
-	if !strings.Contains(logBuf.String(), "snapshot") {
+	if !logs.contains("snapshot") {
 		t.Fatal("the log was not captured")
 	}
 }
@@ -467,29 +462,4 @@ func TestUserLimitHoldsAcrossNodes(t *testing.T) {
 	if err != nil || limits.UserActive != limit {
 		t.Fatalf("limits %+v %v", limits, err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// testLogWriter writes to t's log until the test ends.
-func testLogWriter(t testing.TB) io.Writer {
-	w := &testWriter{t: t}
-	t.Cleanup(w.close)
-	return w
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/internal/testlog"
 )
 
 func TestThreeNodesBootstrapAndReplicateWrites(t *testing.T) {
@@ -288,9 +289,7 @@ func (l *logBuffer) contains(s string) bool {
 // captureLogs makes cfg log to t and to the returned buffer.
 func captureLogs(t testing.TB, cfg *Config) *logBuffer {
 	lb := &logBuffer{}
-	w := &testWriter{t: t}
-	t.Cleanup(w.close)
-	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Debug, Output: io.MultiWriter(w, lb)})
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Debug, Output: io.MultiWriter(testlog.Writer(t), lb)})
 	return lb
 }
 

@@ -17,19 +17,6 @@ import (
 	"github.com/genie-cluster/genie/tlsutil"
 )
 
-// passableDataDir is a temporary data dir whose parents a job's OS
-// account can pass through (t.TempDir's are 0700).
-func passableDataDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o711); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // osAccount adds an OS account for the test and removes it after.
 func osAccount(t testing.TB, name string) {
 	t.Helper()
@@ -62,7 +49,7 @@ func TestJobsCannotReachTheNodesSecrets(t *testing.T) {
 	t.Setenv("GENIE_SOME_SETTING", "agent-only")
 
 	ca := tlsutil.NewTestCA(t)
-	dataDir := passableDataDir(t)
+	dataDir := PassableTempDir(t)
 	tlsCfg := ca.Config(t, tlsutil.CertOpts{Kind: tlsutil.ServerCert})
 	// The node's files where an operator keeps them: in its data dir.
 	keyFile := filepath.Join(dataDir, "tls-key.pem")

@@ -3,12 +3,14 @@ package node
 import (
 	"fmt"
 	"net"
-	"strings"
-	"sync"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/genie-cluster/genie/internal/testlog"
 )
 
 // TestConfig returns a configuration for a node in dataDir listening on
@@ -59,31 +61,20 @@ func StartNode(t testing.TB, cfg *Config) *Node {
 
 // TestLogger logs to t until the test ends, then discards: nodes' goroutines
 // may outlive a test by a moment, and logging to a finished test panics.
-func TestLogger(t testing.TB) hclog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(w.close)
-	return hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Debug, Output: w})
-}
+func TestLogger(t testing.TB) hclog.Logger { return testlog.New(t, "genie") }
 
-type testWriter struct {
-	mu     sync.Mutex
-	t      testing.TB
-	closed bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+// PassableTempDir is a temporary directory that the OS account a root
+// node runs jobs as can pass through (t.TempDir's are 0700), as a data dir
+// or a directory holding files a job reads must be.
+func PassableTempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return len(p), nil
-}
-
-func (w *testWriter) close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
+	return dir
 }
 
 // freeLoopbackAddr returns a loopback host:port free for both TCP and UDP

@@ -6,39 +6,16 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/genie-cluster/genie/internal/testlog"
 )
 
 // testLogger logs to t until the test ends, then discards.
-func testLogger(t testing.TB) hclog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.closed = true
-		w.mu.Unlock()
-	})
-	return hclog.New(&hclog.LoggerOptions{Name: "tlsutil", Level: hclog.Debug, Output: w})
-}
-
-type testWriter struct {
-	mu     sync.Mutex
-	t      testing.TB
-	closed bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
+func testLogger(t testing.TB) hclog.Logger { return testlog.New(t, "tlsutil") }
 
 // newConfigurator builds a Configurator for cfg or fails the test.
 func newConfigurator(t testing.TB, cfg Config) *Configurator {

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -124,11 +123,4 @@ func ForwardToken(ctx context.Context, req *http.Request) {
 	if secret, ok := ctx.Value(secretKey).(string); ok && secret != "" {
 		req.Header.Set("X-Genie-Token", secret)
 	}
-}
-
-// isAuthError reports whether err is a 401 or 403.
-func isAuthError(err error) bool {
-	var unauth *UnauthenticatedError
-	var denied *acl.DeniedError
-	return errors.As(err, &unauth) || errors.As(err, &denied)
 }

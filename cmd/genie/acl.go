@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -80,14 +81,12 @@ func (c *ACLBootstrapCommand) Run(args []string) int {
 	if _, code, ok := c.parse(fs, args, 0, 0, "genie acl bootstrap [options]"); !ok {
 		return code
 	}
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	tok, err := client.ACL().Bootstrap(ctx)
-	if err != nil {
-		return c.fail("bootstrapping ACLs", err)
+	var tok *api.ACLToken
+	if code := c.call("bootstrapping ACLs", func(ctx context.Context, client *api.Client) (err error) {
+		tok, err = client.ACL().Bootstrap(ctx)
+		return err
+	}); code != 0 {
+		return code
 	}
 	return c.printToken(tok)
 }
@@ -126,14 +125,12 @@ func (c *ACLTokenCreateCommand) Run(args []string) int {
 	if _, code, ok := c.parse(fs, args, 0, 0, "genie acl token create [options] -name NAME -user USER -role ROLE"); !ok {
 		return code
 	}
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	tok, err := client.ACL().CreateToken(ctx, &req)
-	if err != nil {
-		return c.fail("creating token", err)
+	var tok *api.ACLToken
+	if code := c.call("creating token", func(ctx context.Context, client *api.Client) (err error) {
+		tok, err = client.ACL().CreateToken(ctx, &req)
+		return err
+	}); code != 0 {
+		return code
 	}
 	return c.printToken(tok)
 }
@@ -158,14 +155,12 @@ func (c *ACLTokenListCommand) Run(args []string) int {
 	if _, code, ok := c.parse(fs, args, 0, 0, "genie acl token list [options]"); !ok {
 		return code
 	}
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	list, err := client.ACL().ListTokens(ctx)
-	if err != nil {
-		return c.fail("listing tokens", err)
+	var list []api.ACLToken
+	if code := c.call("listing tokens", func(ctx context.Context, client *api.Client) (err error) {
+		list, err = client.ACL().ListTokens(ctx)
+		return err
+	}); code != 0 {
+		return code
 	}
 	if c.jsonOutput {
 		return c.printJSON(list)
@@ -203,14 +198,12 @@ func (c *ACLTokenInfoCommand) Run(args []string) int {
 	if !ok {
 		return code
 	}
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	tok, err := client.ACL().Token(ctx, rest[0])
-	if err != nil {
-		return c.fail("reading token", err)
+	var tok *api.ACLToken
+	if code := c.call("reading token", func(ctx context.Context, client *api.Client) (err error) {
+		tok, err = client.ACL().Token(ctx, rest[0])
+		return err
+	}); code != 0 {
+		return code
 	}
 	return c.printToken(tok)
 }
@@ -236,13 +229,10 @@ func (c *ACLTokenDeleteCommand) Run(args []string) int {
 	if !ok {
 		return code
 	}
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	if err := client.ACL().DeleteToken(ctx, rest[0]); err != nil {
-		return c.fail("deleting token", err)
+	if code := c.call("deleting token", func(ctx context.Context, client *api.Client) error {
+		return client.ACL().DeleteToken(ctx, rest[0])
+	}); code != 0 {
+		return code
 	}
 	if !c.jsonOutput {
 		c.UI.Output(fmt.Sprintf("Deleted token %s", rest[0]))
@@ -270,14 +260,12 @@ func (c *ACLWhoamiCommand) Run(args []string) int {
 	if _, code, ok := c.parse(fs, args, 0, 0, "genie acl whoami [options]"); !ok {
 		return code
 	}
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	tok, err := client.ACL().Self(ctx)
-	if err != nil {
-		return c.fail("reading token", err)
+	var tok *api.ACLToken
+	if code := c.call("reading token", func(ctx context.Context, client *api.Client) (err error) {
+		tok, err = client.ACL().Self(ctx)
+		return err
+	}); code != 0 {
+		return code
 	}
 	return c.printToken(tok)
 }

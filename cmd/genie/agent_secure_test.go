@@ -6,8 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,12 +14,13 @@ import (
 	"github.com/hashicorp/cli"
 
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/node"
 	"github.com/genie-cluster/genie/tlsutil"
 )
 
 func TestAgentRefusesAnUnsecuredNodeWithoutInsecure(t *testing.T) {
 	ui := cli.NewMockUi()
-	args := []string{"-data-dir", passableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-gossip-addr", freeAddr(t)}
+	args := []string{"-data-dir", node.PassableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-gossip-addr", freeAddr(t)}
 	if code := (&AgentCommand{UI: ui, Stderr: &strings.Builder{}}).Run(args); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
@@ -45,7 +44,7 @@ func TestAgentInsecureWaivesOnlyWhatIsMissing(t *testing.T) {
 	agent := &AgentCommand{UI: ui, Stderr: &strings.Builder{}, signals: signals}
 	done := make(chan int, 1)
 	go func() {
-		done <- agent.Run([]string{"-insecure", "-acl-enabled", "-data-dir", passableTempDir(t), "-http-addr", "127.0.0.1:0",
+		done <- agent.Run([]string{"-insecure", "-acl-enabled", "-data-dir", node.PassableTempDir(t), "-http-addr", "127.0.0.1:0",
 			"-raft-addr", "127.0.0.1:0", "-gossip-addr", freeAddr(t)})
 	}()
 	var addr string
@@ -83,7 +82,7 @@ func TestSecuredAgentReloadsCertificatesOnSIGHUP(t *testing.T) {
 	tlsCfg := ca.Config(t, tlsutil.CertOpts{Kind: tlsutil.ServerCert})
 	key := make([]byte, 32)
 	rand.Read(key)
-	dataDir := passableTempDir(t)
+	dataDir := node.PassableTempDir(t)
 	httpAddr, raftAddr := freeAddr(t), freeAddr(t)
 	cmd := startSecuredAgent(t, bin, dataDir, httpAddr, raftAddr, tlsCfg, base64.StdEncoding.EncodeToString(key))
 
@@ -148,23 +147,5 @@ func startSecuredAgent(t *testing.T, bin, dataDir, httpAddr, raftAddr string, tl
 		// Jobs cannot run as another account: the only waiver needed.
 		args = append(args, "-insecure")
 	}
-	cmd := exec.Command(bin, args...)
-	log, err := os.Create(filepath.Join(dataDir, "agent.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		log.Close()
-		if t.Failed() {
-			buf, _ := os.ReadFile(log.Name())
-			t.Logf("agent log:\n%s", buf)
-		}
-	})
-	return cmd.Process
+	return runAgent(t, bin, dataDir, args...).Process
 }

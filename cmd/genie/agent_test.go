@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/cli"
 
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/node"
 )
 
 // waitUntil polls cond until it holds or the deadline passes.
@@ -41,7 +42,7 @@ func TestAgentDevNodeAnswersTheCLI(t *testing.T) {
 	agent := &AgentCommand{UI: ui, Stderr: &strings.Builder{}, signals: signals}
 	done := make(chan int, 1)
 	go func() {
-		done <- agent.Run([]string{"-dev", "-data-dir", passableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-kill-grace", "1s"})
+		done <- agent.Run([]string{"-dev", "-data-dir", node.PassableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-kill-grace", "1s"})
 	}()
 	var addr string
 	waitUntil(t, 30*time.Second, "the agent to announce its address", func() bool {
@@ -105,20 +106,6 @@ func TestAgentEnvironmentOverrides(t *testing.T) {
 	}
 }
 
-// passableTempDir is a temporary directory that the OS account a root
-// agent runs jobs as can pass through (t.TempDir's are 0700), as a data
-// dir or a file a job looks for must be.
-func passableTempDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(d, 0o711); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // freeAddr returns a loopback address with a port nobody listens on now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
@@ -142,10 +129,22 @@ func buildGenie(t testing.TB) string {
 	return bin
 }
 
-// startAgent runs the binary as a node and waits until it serves.
+// startAgent runs the binary as a -dev node and waits until it serves.
 func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string, extra ...string) *exec.Cmd {
 	t.Helper()
 	args := append([]string{"agent", "-dev", "-data-dir", dataDir, "-http-addr", httpAddr, "-raft-addr", raftAddr}, extra...)
+	cmd := runAgent(t, bin, dataDir, args...)
+	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
+	waitUntil(t, 30*time.Second, "the agent to serve", func() bool {
+		return c.Agent().Health(context.Background()) == nil
+	})
+	return cmd
+}
+
+// runAgent starts the binary with args, logging to a file in dataDir that
+// a failing test prints, and kills it when the test ends.
+func runAgent(t testing.TB, bin, dataDir string, args ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	log, err := os.Create(filepath.Join(dataDir, fmt.Sprintf("agent-%d.log", time.Now().UnixNano())))
 	if err != nil {
@@ -159,10 +158,10 @@ func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string, extra ...
 		cmd.Process.Kill()
 		cmd.Wait()
 		log.Close()
-	})
-	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
-	waitUntil(t, 30*time.Second, "the agent to serve", func() bool {
-		return c.Agent().Health(context.Background()) == nil
+		if t.Failed() {
+			buf, _ := os.ReadFile(log.Name())
+			t.Logf("agent log:\n%s", buf)
+		}
 	})
 	return cmd
 }
@@ -172,13 +171,13 @@ func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string, extra ...
 // records its true exit code; the registry and finished jobs are all there.
 func TestKill9OfTheNodeLosesNoJob(t *testing.T) {
 	bin := buildGenie(t)
-	dataDir := passableTempDir(t)
+	dataDir := node.PassableTempDir(t)
 	httpAddr, raftAddr := freeAddr(t), freeAddr(t)
 	agent := startAgent(t, bin, dataDir, httpAddr, raftAddr)
 	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
 	ctx := context.Background()
 
-	gate := filepath.Join(passableTempDir(t), "gate")
+	gate := filepath.Join(node.PassableTempDir(t), "gate")
 	req := &api.JobRequest{Name: "gated", User: "test",
 		ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}},
 		CommandCriteria:  []string{"type:shell"},
@@ -239,7 +238,7 @@ func BenchmarkNodeRSSWithFinishedJobs(b *testing.B) {
 	const jobs = 10000
 	bin := buildGenie(b)
 	for i := 0; i < b.N; i++ {
-		dataDir := passableTempDir(b)
+		dataDir := node.PassableTempDir(b)
 		httpAddr := freeAddr(b)
 		agent := startAgent(b, bin, dataDir, httpAddr, freeAddr(b), "-max-jobs", "100000", "-max-memory", "100000000")
 		c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})

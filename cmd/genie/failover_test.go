@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/node"
 )
 
 // clusterAgent is one genie process of a test cluster.
@@ -56,7 +57,7 @@ func startBinaryCluster(t testing.TB, bin string, n int) []*clusterAgent {
 	t.Helper()
 	var agents []*clusterAgent
 	for i := 0; i < n; i++ {
-		a := &clusterAgent{name: fmt.Sprintf("node%d", i), dataDir: passableTempDir(t), http: freeAddr(t), raft: freeAddr(t), gossip: freeAddr(t)}
+		a := &clusterAgent{name: fmt.Sprintf("node%d", i), dataDir: node.PassableTempDir(t), http: freeAddr(t), raft: freeAddr(t), gossip: freeAddr(t)}
 		join := ""
 		if i > 0 {
 			join = agents[0].gossip

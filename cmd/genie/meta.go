@@ -131,6 +131,20 @@ func (m *Meta) setup() (*api.Client, context.Context, context.CancelFunc, error)
 	return c, ctx, cancel, nil
 }
 
+// call runs fn with a client and a context cancelled by an interrupt. A
+// failure is printed as "Error <doing>: ..." and returns exit code 1.
+func (m *Meta) call(doing string, fn func(ctx context.Context, c *api.Client) error) int {
+	client, ctx, cancel, err := m.setup()
+	if err != nil {
+		return m.fail("creating client", err)
+	}
+	defer cancel()
+	if err := fn(ctx, client); err != nil {
+		return m.fail(doing, err)
+	}
+	return 0
+}
+
 // fail prints err, the server's message and field when it came from the
 // API, and returns exit code 1.
 func (m *Meta) fail(doing string, err error) int {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -34,14 +35,12 @@ func (c *OperatorLimitsCommand) Run(args []string) int {
 	if _, code, ok := c.parse(fs, args, 0, 0, "genie operator limits [options]"); !ok {
 		return code
 	}
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	l, err := client.Operator().Limits(ctx)
-	if err != nil {
-		return c.fail("reading limits", err)
+	var l *api.Limits
+	if code := c.call("reading limits", func(ctx context.Context, client *api.Client) (err error) {
+		l, err = client.Operator().Limits(ctx)
+		return err
+	}); code != 0 {
+		return code
 	}
 	return c.printLimits(l)
 }
@@ -104,14 +103,12 @@ func (c *OperatorLimitsSetCommand) Run(args []string) int {
 		return 1
 	}
 	u.UserActive = active
-	client, ctx, cancel, err := c.setup()
-	if err != nil {
-		return c.fail("creating client", err)
-	}
-	defer cancel()
-	l, err := client.Operator().SetLimits(ctx, &u)
-	if err != nil {
-		return c.fail("setting limits", err)
+	var l *api.Limits
+	if code := c.call("setting limits", func(ctx context.Context, client *api.Client) (err error) {
+		l, err = client.Operator().SetLimits(ctx, &u)
+		return err
+	}); code != 0 {
+		return code
 	}
 	if !c.jsonOutput {
 		who := "every user"
