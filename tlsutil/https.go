@@ -55,7 +55,10 @@ func (c *Configurator) OutgoingHTTPS() *tls.Config {
 // now and names server.<region>.genie. A user's client certificate, or
 // none, is an error.
 func (c *Configurator) VerifyServerPeer(state tls.ConnectionState) error {
-	return c.material().verifyServerPeer(state.PeerCertificates, x509.ExtKeyUsageClientAuth)
+	m := c.material()
+	return m.servers.check(state.PeerCertificates, func() error {
+		return m.verifyServerPeer(state.PeerCertificates, x509.ExtKeyUsageClientAuth)
+	})
 }
 
 // IsServerPeer tells whether r came over TLS from a server of this cluster,

@@ -15,6 +15,10 @@ type material struct {
 	serverName string
 	cert       *tls.Certificate // Leaf is set
 	pool       *x509.CertPool
+	// servers remembers the peer chains already verified against this
+	// material, so a request on a kept-alive connection costs a lookup,
+	// not a signature check; a reload starts a new material, and so anew.
+	servers peerCache
 }
 
 // load reads and checks cfg's files. Errors name the field at fault.
