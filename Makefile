@@ -18,9 +18,11 @@ run: build
 
 # A local cluster of N nodes on 127.0.0.1 (state in .cluster/); see
 # scripts/cluster.sh for add, remove, kill, restart, status and clean.
+# Secured (ACLs, TLS, gossip encryption; secrets in .cluster/secrets/)
+# unless SECURE=0.
 N ?= 3
 cluster: build
-	scripts/cluster.sh start $(N)
+	$(if $(SECURE),GENIE_SECURE=$(SECURE) )scripts/cluster.sh start $(N)
 
 cluster-stop:
 	scripts/cluster.sh stop

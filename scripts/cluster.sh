@@ -9,9 +9,24 @@
 #   scripts/cluster.sh restart I   start node I again on its data dir and ports
 #   scripts/cluster.sh stop        gracefully stop every node (data stays)
 #   scripts/cluster.sh status      the nodes, gossip members and raft peers
-#   scripts/cluster.sh clean       stop every node and delete the state dir
+#   scripts/cluster.sh clean       stop every node and delete the state dir (secrets too)
+#
+# The cluster is secured: ACLs, TLS (an HTTPS API, mutual TLS between
+# nodes) and gossip encryption, and, when the script runs as root, jobs run
+# as -job-os-user (nobody); as another user that isolation is impossible,
+# and the nodes get -insecure for it alone. `start` creates the secrets
+# once, in <state dir>/secrets (mode 0700): the CA (genie-agent-ca.pem and
+# its key), the server certificate all nodes share (global-server-genie.pem
+# and its key), the gossip key (gossip.key) and the admin token of the ACL
+# bootstrap (bootstrap-token). Clients need
+#   GENIE_ADDR=https://127.0.0.1:18000 GENIE_CACERT=<secrets>/genie-agent-ca.pem
+#   GENIE_TOKEN=$(cat <secrets>/bootstrap-token)
+# GENIE_SECURE=0 (or SECURE=0) starts a plain cluster instead: http, no
+# ACLs, no gossip encryption, -insecure. A cluster keeps the mode it was
+# created with until `clean`.
 #
 # Environment:
+#   GENIE_SECURE             1 (default) or 0, see above; SECURE is read when it is unset
 #   GENIE_CLUSTER_DIR        state dir (default <repo>/.cluster): nodeI/{data,agent.log,pid,node.env}
 #   GENIE_CLUSTER_BASE_PORT  first port (default 18000): node I serves HTTP on base+10*I,
 #                            raft on base+10*I+1, gossip on base+10*I+2
@@ -37,6 +52,22 @@ DRAIN=${GENIE_CLUSTER_DRAIN:-30}
 STOP_TIMEOUT=$((DRAIN + 60))
 MARKER=.genie-cluster
 
+SECRETS=$STATE/secrets
+CA_FILE=$SECRETS/genie-agent-ca.pem
+CA_KEY_FILE=$SECRETS/genie-agent-ca-key.pem
+CERT_FILE=$SECRETS/global-server-genie.pem
+KEY_FILE=$SECRETS/global-server-genie-key.pem
+GOSSIP_KEY_FILE=$SECRETS/gossip.key
+TOKEN_FILE=$SECRETS/bootstrap-token
+
+# rel PATH: PATH as messages show it, relative to the current directory
+# when it is inside it.
+rel() {
+	if [[ $1 == "$PWD"/* ]]; then echo "${1#"$PWD"/}"; else echo "$1"; fi
+}
+SHOWN_STATE=$(rel "$STATE")
+SHOWN_SECRETS=$(rel "$SECRETS")
+
 die() {
 	echo "$PROG: $*" >&2
 	exit 1
@@ -52,6 +83,39 @@ done
 if [[ -f $STATE/base-port ]]; then
 	BASE_PORT=$(cat "$STATE/base-port")
 fi
+
+# parse_bool VALUE: 1 or 0, or empty when VALUE is empty.
+parse_bool() {
+	case ${1,,} in
+	"") echo "" ;;
+	1 | true | yes | on) echo 1 ;;
+	0 | false | no | off) echo 0 ;;
+	*) die "GENIE_SECURE must be 1 or 0, not '$1'" ;;
+	esac
+}
+
+# The mode asked for; empty when neither variable is set.
+REQUESTED_SECURE=$(parse_bool "${GENIE_SECURE:-${SECURE:-}}")
+
+# set_mode 1|0: a secured or a plain cluster.
+set_mode() {
+	SECURE=$1
+	if ((SECURE)); then SCHEME=https; else SCHEME=http; fi
+}
+# A cluster keeps the mode it was created with; one created before the
+# mode was recorded is plain.
+if [[ -f $STATE/secure ]]; then
+	set_mode "$(cat "$STATE/secure")"
+elif [[ -f $STATE/expect ]]; then
+	set_mode 0
+else
+	set_mode "${REQUESTED_SECURE:-1}"
+fi
+
+# Jobs run as another OS account (-job-os-user, nobody by default) only
+# when the node runs as root.
+job_isolation() { ((EUID == 0)) && [[ ${GENIE_JOB_OS_USER-nobody} != "" ]]; }
+job_user() { echo "${GENIE_JOB_OS_USER:-nobody}"; }
 
 usage() {
 	sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -83,7 +147,7 @@ node_indexes() {
 load_node() {
 	local env
 	env="$(node_dir "$1")/node.env"
-	[[ -f $env ]] || die "there is no node $1 in $STATE"
+	[[ -f $env ]] || die "there is no node $1 in $SHOWN_STATE"
 	HTTP_ADDR='' RAFT_ADDR='' GOSSIP_ADDR=
 	# shellcheck disable=SC1090
 	. "$env"
@@ -127,12 +191,25 @@ join_list() {
 	echo "$out"
 }
 
+# api_url HOST:PORT: a node's API URL.
+api_url() { echo "$SCHEME://$1"; }
+
+# healthy HOST:PORT: the node's /v1/health answers 200 (it needs no token).
 healthy() {
-	local addr=$1
+	local addr=$1 tls=()
+	if ((SECURE)); then tls=(--cacert "$CA_FILE"); fi
 	if command -v curl >/dev/null 2>&1; then
-		curl -fsS -o /dev/null --max-time 2 "http://$addr/v1/health" 2>/dev/null
+		curl -fsS -o /dev/null --max-time 2 ${tls[@]+"${tls[@]}"} "$(api_url "$addr")/v1/health" 2>/dev/null
 	else
-		GENIE_ADDR="http://$addr" "$BIN" members >/dev/null 2>&1
+		genie_at "$(api_url "$addr")" members >/dev/null 2>&1
+	fi
+}
+
+# need_curl: a secured cluster checks health with curl (before the ACL
+# bootstrap there is no token the CLI could use).
+need_curl() {
+	if ((SECURE)) && ! command -v curl >/dev/null 2>&1; then
+		die "a secured cluster needs curl for its health checks (or start a plain one with GENIE_SECURE=0)"
 	fi
 }
 
@@ -141,7 +218,7 @@ port_in_use() {
 }
 
 expect_count() {
-	[[ -f $STATE/expect ]] || die "$STATE/expect is missing: is $STATE a cluster state dir?"
+	[[ -f $STATE/expect ]] || die "$SHOWN_STATE/expect is missing: is $SHOWN_STATE a cluster state dir?"
 	cat "$STATE/expect"
 }
 
@@ -157,6 +234,20 @@ check_ports() {
 	done
 }
 
+# check_reachable: when jobs run as another OS account, it must be able to
+# pass through every directory above the nodes' data dirs.
+check_reachable() {
+	local p=$STATE
+	job_isolation || return 0
+	while p=$(dirname "$p"); do
+		if [[ -z $(find "$p" -maxdepth 0 -perm -0001 2>/dev/null) ]]; then
+			die "jobs run as $(job_user), which cannot pass through $p (it needs o+x): chmod o+x it, or set GENIE_CLUSTER_DIR elsewhere"
+		fi
+		[[ $p == / ]] && break
+	done
+	return 0
+}
+
 # create_node I: the state dir and addresses of a new node I.
 create_node() {
 	local i=$1 dir base
@@ -164,6 +255,8 @@ create_node() {
 	base=$((BASE_PORT + 10 * i))
 	check_ports "$i"
 	mkdir -p "$dir/data"
+	# The job user passes through to the jobs dir inside the data dir.
+	if job_isolation; then chmod o+x "$STATE" "$dir" "$dir/data"; fi
 	cat >"$dir/node.env" <<EOF
 HTTP_ADDR=127.0.0.1:$base
 RAFT_ADDR=127.0.0.1:$((base + 1))
@@ -187,11 +280,27 @@ launch() {
 		-raft-addr "$RAFT_ADDR"
 		-gossip-addr "$GOSSIP_ADDR"
 		-bootstrap-expect "$expect"
-		-drain-timeout "${DRAIN}s"
-		-insecure)
+		-drain-timeout "${DRAIN}s")
+	# The gossip key reaches the node through its environment, not its
+	# command line, which every local user can read.
+	local secure_env=() note=
+	if ((SECURE)); then
+		check_secrets
+		args+=(-acl-enabled
+			-tls-ca-file "$CA_FILE"
+			-tls-cert-file "$CERT_FILE"
+			-tls-key-file "$KEY_FILE")
+		# Without root, jobs cannot run as another account: -insecure
+		# waives that alone.
+		if ! job_isolation; then args+=(-insecure); fi
+		secure_env=(GENIE_ENCRYPT="$(cat "$GOSSIP_KEY_FILE")")
+		note=" (-encrypt: the key in $GOSSIP_KEY_FILE)"
+	else
+		args+=(-insecure)
+	fi
 	if [[ -n $join ]]; then args+=(-join "$join"); fi
 	{
-		echo "---- $(date '+%Y-%m-%d %H:%M:%S') $BIN ${args[*]}"
+		echo "---- $(date '+%Y-%m-%d %H:%M:%S') $BIN ${args[*]}$note"
 	} >>"$dir/agent.log"
 	# Its own session, so that neither a Ctrl-C nor a closed terminal
 	# reaches the node; only `stop`, `remove` or `kill` end it. The
@@ -199,7 +308,8 @@ launch() {
 	# decides them.
 	local launcher=()
 	if command -v setsid >/dev/null 2>&1; then launcher=(setsid); fi
-	env -u GENIE_DEV -u GENIE_JOIN "${launcher[@]}" "$BIN" "${args[@]}" \
+	env -u GENIE_DEV -u GENIE_JOIN ${secure_env[@]+"${secure_env[@]}"} \
+		${launcher[@]+"${launcher[@]}"} "$BIN" "${args[@]}" \
 		</dev/null >>"$dir/agent.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/pid"
@@ -210,7 +320,7 @@ launch() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	printf '    node%-3s pid %-7s API http://%s  raft %s  gossip %s\n' "$i" "$pid" "$HTTP_ADDR" "$RAFT_ADDR" "$GOSSIP_ADDR"
+	printf '    node%-3s pid %-7s API %s  raft %s  gossip %s\n' "$i" "$pid" "$(api_url "$HTTP_ADDR")" "$RAFT_ADDR" "$GOSSIP_ADDR"
 }
 
 # wait_healthy I...: polls every node's /v1/health until each answers 200.
@@ -222,12 +332,12 @@ wait_healthy() {
 		for i in "${pending[@]}"; do
 			load_node "$i"
 			if ! node_running "$i"; then
-				echo "$PROG: node $i exited; the end of $(node_dir "$i")/agent.log:" >&2
+				echo "$PROG: node $i exited; the end of $(rel "$(node_dir "$i")")/agent.log:" >&2
 				tail -n 20 "$(node_dir "$i")/agent.log" >&2
 				exit 1
 			fi
 			if healthy "$HTTP_ADDR"; then
-				echo "    node$i healthy (http://$HTTP_ADDR)"
+				echo "    node$i healthy ($(api_url "$HTTP_ADDR"))"
 			else
 				left+=("$i")
 			fi
@@ -237,7 +347,7 @@ wait_healthy() {
 		if ((SECONDS >= deadline)); then
 			echo "$PROG: not healthy after ${HEALTH_TIMEOUT}s: ${pending[*]/#/node}" >&2
 			for i in "${pending[@]}"; do
-				echo "---- the end of $(node_dir "$i")/agent.log:" >&2
+				echo "---- the end of $(rel "$(node_dir "$i")")/agent.log:" >&2
 				tail -n 10 "$(node_dir "$i")/agent.log" >&2
 			done
 			exit 1
@@ -286,21 +396,127 @@ live_addr() {
 	for i in $(running_indexes); do
 		load_node "$i"
 		if healthy "$HTTP_ADDR"; then
-			echo "http://$HTTP_ADDR"
+			api_url "$HTTP_ADDR"
 			return 0
 		fi
 	done
 	for i in $(running_indexes); do
 		load_node "$i"
-		echo "http://$HTTP_ADDR"
+		api_url "$HTTP_ADDR"
 		return 0
 	done
 }
 
+# genie_at URL ARGS...: the CLI against the node at URL; on a secured
+# cluster with the CA and, once bootstrapped, the admin token. Client
+# settings from the caller's environment are not used: they may name
+# another cluster.
 genie_at() {
 	local addr=$1
 	shift
-	GENIE_ADDR=$addr "$BIN" "$@"
+	local vars=(-u GENIE_CACERT -u GENIE_CLIENT_CERT -u GENIE_CLIENT_KEY -u GENIE_TLS_SERVER_NAME -u GENIE_TOKEN
+		GENIE_ADDR="$addr")
+	if ((SECURE)); then
+		vars+=(GENIE_CACERT="$CA_FILE")
+		if [[ -s $TOKEN_FILE ]]; then vars+=(GENIE_TOKEN="$(cat "$TOKEN_FILE")"); fi
+	fi
+	env "${vars[@]}" "$BIN" "$@"
+}
+
+# --- secrets ----------------------------------------------------------------
+
+# ensure_secrets: creates whatever secret is missing in $SECRETS: the CA,
+# the server certificate the nodes share (valid for server.global.genie,
+# localhost and 127.0.0.1) and the gossip key.
+ensure_secrets() {
+	local made=()
+	mkdir -p "$SECRETS"
+	chmod 0700 "$SECRETS"
+	if [[ ! -f $CA_FILE || ! -f $CA_KEY_FILE ]]; then
+		# A certificate of another CA would be worthless.
+		rm -f "$CA_FILE" "$CA_KEY_FILE" "$CERT_FILE" "$KEY_FILE"
+		(cd "$SECRETS" && "$BIN" tls ca create >/dev/null) || die "cannot create the CA in $SHOWN_SECRETS"
+		made+=("the CA")
+	fi
+	if [[ ! -f $CERT_FILE || ! -f $KEY_FILE ]]; then
+		rm -f "$CERT_FILE" "$KEY_FILE"
+		(cd "$SECRETS" && "$BIN" tls cert create -server >/dev/null) ||
+			die "cannot create the server certificate in $SHOWN_SECRETS"
+		made+=("a server certificate")
+	fi
+	if [[ ! -s $GOSSIP_KEY_FILE ]]; then
+		(umask 077 && "$BIN" operator gossip keygen >"$GOSSIP_KEY_FILE") ||
+			die "cannot create the gossip key in $SHOWN_SECRETS"
+		made+=("a gossip key")
+	fi
+	if ((${#made[@]} > 0)); then
+		local list
+		list=$(printf ', %s' "${made[@]}")
+		say "secrets: created ${list:2} in $SHOWN_SECRETS"
+	else
+		say "secrets: reusing those in $SHOWN_SECRETS"
+	fi
+}
+
+# check_secrets: the secrets a node starts with exist. A running cluster
+# needs the very ones it was started with, so they are never recreated
+# here.
+check_secrets() {
+	local f
+	for f in "$CA_FILE" "$CERT_FILE" "$KEY_FILE" "$GOSSIP_KEY_FILE"; do
+		[[ -s $f ]] || die "$(rel "$f") is missing: the secured cluster in $SHOWN_STATE cannot start nodes without it ('$PROG clean' starts afresh)"
+	done
+}
+
+# acl_bootstrap URL: the cluster's first admin token, kept in $TOKEN_FILE,
+# unless it is there already. Retried while the cluster settles (a new
+# leader, say).
+acl_bootstrap() {
+	local url=$1 out secret deadline=$((SECONDS + HEALTH_TIMEOUT))
+	if [[ -s $TOKEN_FILE ]]; then
+		echo "    ACLs were bootstrapped before: the admin token is in $(rel "$TOKEN_FILE")"
+		return 0
+	fi
+	while ! out=$(genie_at "$url" acl bootstrap 2>&1); do
+		if [[ $out == *"already done"* ]]; then
+			die "the cluster's ACLs were bootstrapped before, but $(rel "$TOKEN_FILE") is gone: $out.
+To bootstrap again, write that reset index into $(rel "$(node_dir "$(node_indexes | head -n 1)")")/data/acl-bootstrap-reset and run '$PROG start' again (or '$PROG clean' to start afresh)"
+		fi
+		if ((SECONDS >= deadline)); then
+			die "ACL bootstrap through $url failed: $out"
+		fi
+		sleep 1
+	done
+	secret=$(echo "$out" | awk '/^Secret ID/ { print $NF }')
+	[[ -n $secret ]] || die "ACL bootstrap through $url printed no Secret ID: $out"
+	(umask 077 && echo "$secret" >"$TOKEN_FILE.tmp") && mv "$TOKEN_FILE.tmp" "$TOKEN_FILE" ||
+		die "cannot write $(rel "$TOKEN_FILE")"
+	echo "    ACLs bootstrapped: the admin token is in $(rel "$TOKEN_FILE") (mode 0600)"
+}
+
+# copy_keyring I: gives the new node I the gossip keys of a running node,
+# which rotation (genie operator gossip keyring) may have changed since the
+# cluster started.
+copy_keyring() {
+	local i=$1 j src
+	for j in $(running_indexes); do
+		src="$(node_dir "$j")/data/local.keyring"
+		[[ -f $src ]] || continue
+		(umask 077 && cp "$src" "$(node_dir "$i")/data/local.keyring") || die "cannot copy $src"
+		echo "    gossip keys from node$j's keyring"
+		return 0
+	done
+}
+
+# say_mode: how the nodes are secured.
+say_mode() {
+	if ! ((SECURE)); then
+		say "not secured (GENIE_SECURE=0): http, no ACLs, no gossip encryption, -insecure"
+	elif job_isolation; then
+		say "secured: ACLs, TLS, gossip encryption; jobs run as $(job_user)"
+	else
+		say "secured: ACLs, TLS, gossip encryption; not root, so jobs cannot run as another account: -insecure waives that alone"
+	fi
 }
 
 # register_demo ADDR: the dev node's demo cluster and shell command, unless
@@ -339,20 +555,31 @@ print_usage_hints() {
 	echo "Nodes:"
 	for i in $(running_indexes); do
 		load_node "$i"
-		if [[ -z $first ]]; then first="http://$HTTP_ADDR"; fi
-		printf '  node%-3s http://%s   log %s\n' "$i" "$HTTP_ADDR" "$(node_dir "$i")/agent.log"
+		if [[ -z $first ]]; then first=$(api_url "$HTTP_ADDR"); fi
+		printf '  node%-3s %s   log %s\n' "$i" "$(api_url "$HTTP_ADDR")" "$(rel "$(node_dir "$i")")/agent.log"
 	done
 	[[ -n $first && ${1:-} != nodes ]] || return 0
-	local cli=${BIN#"$PWD"/}
-	cat <<EOF
-
-Try:
-  export GENIE_ADDR=$first
-  $cli members
-  $cli operator raft list-peers
-  $cli jobs submit --wait -- echo hi
-  $PROG add | remove [I] | kill I | restart I | status | stop | clean
-EOF
+	local cli=${BIN#"$PWD"/} env="GENIE_ADDR=$first"
+	if ((SECURE)); then
+		# The secrets by the path the caller knows them by, and the token
+		# read when the line runs rather than printed.
+		local ca=$CA_FILE token=$TOKEN_FILE
+		if [[ $SECRETS == "$PWD"/* ]]; then
+			ca="\$PWD/${CA_FILE#"$PWD"/}"
+			token=${TOKEN_FILE#"$PWD"/}
+		fi
+		env+=" GENIE_CACERT=$ca GENIE_TOKEN=\$(cat $token)"
+	fi
+	echo
+	echo "Try:"
+	echo "  export $env"
+	echo "  $cli members"
+	echo "  $cli operator raft list-peers"
+	echo "  $cli jobs submit --wait -- echo hi"
+	if ((SECURE)); then
+		echo "  $cli acl token create -name alice -user alice -role user   # a user's token: its Secret ID as GENIE_TOKEN"
+	fi
+	echo "  $PROG add | remove [I] | kill I | restart I | status | stop | clean"
 }
 
 # --- subcommands ------------------------------------------------------------
@@ -362,15 +589,21 @@ cmd_start() {
 	if ! is_uint "$n" || ((n < 1)); then die "start: N must be a positive number, not '$n'"; fi
 	mapfile -t running < <(running_indexes)
 	if ((${#running[@]} > 0)); then
-		die "a cluster is already running in $STATE (${running[*]/#/node}); use add, or stop it first"
+		die "a cluster is already running in $SHOWN_STATE (${running[*]/#/node}); use add, or stop it first"
 	fi
 
 	mapfile -t existing < <(node_indexes)
 	if ((${#existing[@]} > 0)); then
-		say "resuming the stopped cluster in $STATE (${existing[*]/#/node}); '$PROG clean' starts afresh"
+		say "resuming the stopped cluster in $SHOWN_STATE (${existing[*]/#/node}); '$PROG clean' starts afresh"
 		if [[ -n ${1:-} && $1 != "${#existing[@]}" ]]; then
 			echo "    (N=$1 ignored: the cluster has $(plural ${#existing[@]} node))"
 		fi
+		if [[ -n $REQUESTED_SECURE && $REQUESTED_SECURE != "$SECURE" ]]; then
+			echo "    (GENIE_SECURE=$REQUESTED_SECURE ignored: the cluster was created with GENIE_SECURE=$SECURE)"
+		fi
+		check_reachable
+		say_mode
+		if ((SECURE)); then ensure_secrets; fi
 		# Each node finds the others through the first one started.
 		join=
 		for i in "${existing[@]}"; do
@@ -381,14 +614,21 @@ cmd_start() {
 		wait_healthy "${existing[@]}"
 	else
 		if [[ -e $STATE && -n $(ls -A "$STATE" 2>/dev/null) && ! -f $STATE/$MARKER ]]; then
-			die "$STATE exists and is not a cluster state dir: set GENIE_CLUSTER_DIR elsewhere"
+			die "$SHOWN_STATE exists and is not a cluster state dir: set GENIE_CLUSTER_DIR elsewhere"
 		fi
 		for ((i = 0; i < n; i++)); do check_ports "$i"; done
+		check_reachable
+		# A new cluster: the mode asked for, and new secrets.
+		set_mode "${REQUESTED_SECURE:-1}"
+		rm -rf "$SECRETS"
 		mkdir -p "$STATE"
 		touch "$STATE/$MARKER"
 		echo "$n" >"$STATE/expect"
 		echo "$BASE_PORT" >"$STATE/base-port"
-		say "starting $(plural "$n" node) in $STATE (-bootstrap-expect $n, ports from $BASE_PORT)"
+		echo "$SECURE" >"$STATE/secure"
+		say "starting $(plural "$n" node) in $SHOWN_STATE (-bootstrap-expect $n, ports from $BASE_PORT)"
+		say_mode
+		if ((SECURE)); then ensure_secrets; fi
 		for ((i = 0; i < n; i++)); do create_node "$i"; done
 		load_node 0
 		first=$GOSSIP_ADDR
@@ -398,8 +638,12 @@ cmd_start() {
 		wait_healthy $(seq 0 $((n - 1)))
 	fi
 	load_node "$(node_indexes | head -n 1)"
-	say "demo resources through http://$HTTP_ADDR"
-	register_demo "http://$HTTP_ADDR"
+	if ((SECURE)); then
+		say "ACL bootstrap through $(api_url "$HTTP_ADDR")"
+		acl_bootstrap "$(api_url "$HTTP_ADDR")"
+	fi
+	say "demo resources through $(api_url "$HTTP_ADDR")"
+	register_demo "$(api_url "$HTTP_ADDR")"
 	print_usage_hints
 }
 
@@ -415,8 +659,10 @@ cmd_add() {
 	fi
 	echo $((i + 1)) >"$STATE/next-index"
 	join=$(join_list)
+	if ((SECURE)); then check_secrets; fi
 	create_node "$i"
 	say "adding node$i, joining $join"
+	if ((SECURE)); then copy_keyring "$i"; fi
 	launch "$i" "$join"
 	wait_healthy "$i"
 	print_usage_hints nodes
@@ -426,7 +672,7 @@ cmd_remove() {
 	local i=${1:-}
 	if [[ -z $i ]]; then
 		i=$(node_indexes | tail -n 1)
-		[[ -n $i ]] || die "there are no nodes in $STATE"
+		[[ -n $i ]] || die "there are no nodes in $SHOWN_STATE"
 	fi
 	is_uint "$i" || die "remove: I must be a node index, not '$i'"
 	load_node "$i"
@@ -435,7 +681,7 @@ cmd_remove() {
 		say "node$i leaving the cluster (drains its jobs for up to ${DRAIN}s)"
 		kill -TERM "$(node_pid "$i")" 2>/dev/null || true
 		if ! wait_exit "$STOP_TIMEOUT" "$i"; then
-			die "node$i still runs after ${STOP_TIMEOUT}s; see $(node_dir "$i")/agent.log ('$PROG kill $i' ends it)"
+			die "node$i still runs after ${STOP_TIMEOUT}s; see $(rel "$(node_dir "$i")")/agent.log ('$PROG kill $i' ends it)"
 		fi
 	else
 		# A killed node still holds its raft seat: give it up now rather
@@ -458,7 +704,7 @@ check_not_last_voter() {
 	local i=$1 id peers voters servers
 	id=$(cat "$(node_dir "$i")/data/node-id" 2>/dev/null || true)
 	load_node "$i"
-	peers=$(genie_at "http://$HTTP_ADDR" operator raft list-peers -json 2>/dev/null | awk '
+	peers=$(genie_at "$(api_url "$HTTP_ADDR")" operator raft list-peers -json 2>/dev/null | awk '
 		$1 == "\"id\":" { gsub(/[",]/, "", $2); id = $2 }
 		$1 == "\"voter\":" { gsub(/,/, "", $2); print id, $2 }') || return 0
 	servers=$(echo "$peers" | grep -c . || true)
@@ -484,7 +730,7 @@ remove_seat() {
 		alive=
 		for j in $(running_indexes); do
 			load_node "$j"
-			st=$(gossip_status "http://$HTTP_ADDR" "$id")
+			st=$(gossip_status "$(api_url "$HTTP_ADDR")" "$id")
 			if [[ $st == alive || $st == suspect ]]; then alive="node$j"; fi
 		done
 		[[ -z $alive ]] && break
@@ -498,7 +744,7 @@ remove_seat() {
 	# Only the leader changes the configuration: ask each node.
 	for j in $(running_indexes); do
 		load_node "$j"
-		if out=$(genie_at "http://$HTTP_ADDR" operator raft remove-peer -id "$id" 2>&1); then
+		if out=$(genie_at "$(api_url "$HTTP_ADDR")" operator raft remove-peer -id "$id" 2>&1); then
 			echo "    removed its raft seat ($id)"
 			return 0
 		fi
@@ -533,7 +779,7 @@ cmd_restart() {
 	load_node "$i"
 	node_running "$i" && die "node$i is running (pid $(node_pid "$i"))"
 	join=$(join_list "$i")
-	say "restarting node$i on $(node_dir "$i")/data${join:+, joining $join}"
+	say "restarting node$i on $(rel "$(node_dir "$i")")/data${join:+, joining $join}"
 	launch "$i" "$join"
 	wait_healthy "$i"
 }
@@ -551,16 +797,21 @@ cmd_stop() {
 		echo "$PROG: still running after ${STOP_TIMEOUT}s: ${STILL[*]/#/node}" >&2
 		return 1
 	fi
-	say "stopped; the data stays in $STATE ('$PROG start' resumes, '$PROG clean' deletes it)"
+	say "stopped; the data stays in $SHOWN_STATE ('$PROG start' resumes, '$PROG clean' deletes it)"
 }
 
 cmd_status() {
 	local i state addr
 	if [[ -z $(node_indexes) ]]; then
-		say "no cluster in $STATE"
+		say "no cluster in $SHOWN_STATE"
 		return 0
 	fi
-	echo "Nodes in $STATE:"
+	if ((SECURE)); then
+		echo "Secured (ACLs, TLS, gossip encryption); secrets in $SHOWN_SECRETS"
+	else
+		echo "Not secured (http, no ACLs, no gossip encryption)"
+	fi
+	echo "Nodes in $SHOWN_STATE:"
 	for i in $(node_indexes); do
 		load_node "$i"
 		if node_running "$i"; then
@@ -569,7 +820,7 @@ cmd_status() {
 		else
 			state="not running"
 		fi
-		printf '  node%-3s http://%-20s %s\n' "$i" "$HTTP_ADDR" "$state"
+		printf '  node%-3s %-28s %s\n' "$i" "$(api_url "$HTTP_ADDR")" "$state"
 	done
 	addr=$(live_addr)
 	if [[ -z $addr ]]; then
@@ -587,10 +838,10 @@ cmd_status() {
 
 cmd_clean() {
 	if [[ ! -e $STATE ]]; then
-		say "nothing to clean: $STATE does not exist"
+		say "nothing to clean: $SHOWN_STATE does not exist"
 		return 0
 	fi
-	[[ -f $STATE/$MARKER ]] || die "$STATE is not a cluster state dir (no $MARKER): not deleting it"
+	[[ -f $STATE/$MARKER ]] || die "$SHOWN_STATE is not a cluster state dir (no $MARKER): not deleting it"
 	if ! cmd_stop; then
 		local i
 		for i in $(running_indexes); do
@@ -600,14 +851,21 @@ cmd_clean() {
 		sleep 0.5
 	fi
 	rm -rf "$STATE"
-	say "deleted $STATE"
+	if ((SECURE)); then
+		say "deleted $SHOWN_STATE (the nodes' data and the secrets)"
+	else
+		say "deleted $SHOWN_STATE"
+	fi
 }
 
 main() {
 	local cmd=${1:-}
 	[[ $# -gt 0 ]] && shift
 	case $cmd in
-	start | add | remove | restart | status) ensure_bin ;;
+	start | add | remove | restart | status)
+		ensure_bin
+		need_curl
+		;;
 	esac
 	case $cmd in
 	start) cmd_start "$@" ;;
