@@ -15,6 +15,7 @@ import (
 
 	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/tlsutil"
 	"github.com/genie-cluster/genie/transport"
 )
 
@@ -73,11 +74,21 @@ func wantStatus(t testing.TB, err error, code int) {
 
 // TestEveryRouteAnswersItsAccessRule walks the route table itself, so a new
 // route is covered without editing the test: each caller gets 401, 403 or
-// through, and never a 500.
+// through, and never a 500. The node runs with TLS, so a peer with a server
+// certificate is a caller too.
 func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
-	n, admin, adminSecret := aclNodeSecret(t, nil)
-	register(t, admin)
+	ca := tlsutil.NewTestCA(t)
+	n := MakeNode(t, func(cfg *Config) {
+		cfg.ACLEnabled = true
+		cfg.TLS = ca.Config(t, tlsutil.CertOpts{Kind: tlsutil.ServerCert})
+	})
 	ctx := context.Background()
+	boot, err := tlsClient(t, n, ca, "").ACL().Bootstrap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := tlsClient(t, n, ca, boot.SecretID)
+	register(t, admin)
 	secrets := map[string]string{
 		"readonly": newToken(t, admin, "reader", "readonly"),
 		"alice":    newToken(t, admin, "alice", "user"),
@@ -85,34 +96,35 @@ func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
 	}
 	jobOf := map[string]string{}
 	for _, user := range []string{"alice", "bob"} {
-		req := shellJob("sleep 600")
-		req.User = ""
-		id, err := tokenClient(t, n, secrets[user]).Jobs().Submit(ctx, req)
+		id, err := tlsClient(t, n, ca, secrets[user]).Jobs().Submit(ctx, shellJobAs("", "sleep 600"))
 		if err != nil {
 			t.Fatalf("submit as %s: %v", user, err)
 		}
 		jobOf[user] = id
 	}
+	serverCert, serverKey := ca.Cert(t, tlsutil.CertOpts{Kind: tlsutil.ServerCert})
+	plain, server := httpsWith(t, ca, "", ""), httpsWith(t, ca, serverCert, serverKey)
 	callers := []struct {
 		name   string
 		secret string
 		role   acl.Role
 		owns   bool // alice's job is the caller's
+		hc     *http.Client
 	}{
-		{"none", "", "", false},
-		{"readonly", secrets["readonly"], acl.RoleReadOnly, false},
-		{"user-own-job", secrets["alice"], acl.RoleUser, true},
-		{"user-other-job", secrets["bob"], acl.RoleUser, false},
-		{"admin", "", acl.RoleAdmin, false},
+		{"none", "", "", false, plain},
+		{"readonly", secrets["readonly"], acl.RoleReadOnly, false, plain},
+		{"user-own-job", secrets["alice"], acl.RoleUser, true, plain},
+		{"user-other-job", secrets["bob"], acl.RoleUser, false, plain},
+		{"admin", boot.SecretID, acl.RoleAdmin, false, plain},
+		{"server", "", "server", false, server},
 	}
 	routes := transport.Routes(n.httpServer.Handler)
 	if len(routes) < 50 {
 		t.Fatalf("route table has %d routes", len(routes))
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
 	for _, route := range routes {
 		if route.Pattern == "POST /v1/acl/bootstrap" {
-			continue // once per cluster: TestACLBootstrapOnce
+			continue // once per cluster: TestACLBootstrapOnceAndResetFile
 		}
 		method, path, _ := strings.Cut(route.Pattern, " ")
 		path = strings.NewReplacer("{id}", jobOf["alice"], "{path...}", "stdout", "{tag}", "x", "{appId}", "nope",
@@ -121,36 +133,28 @@ func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
 			path = strings.ReplaceAll(path, jobOf["alice"], "nope")
 		}
 		for _, c := range callers {
-			secret := c.secret
-			if c.role == acl.RoleAdmin {
-				secret = adminSecret
-			}
-			var body *bytes.Reader
+			body := bytes.NewReader(nil)
 			if method != http.MethodGet {
 				body = bytes.NewReader([]byte("{}"))
-			} else {
-				body = bytes.NewReader(nil)
 			}
-			req, _ := http.NewRequest(method, "http://"+n.HTTPAddr()+path, body)
+			req, _ := http.NewRequest(method, n.URL()+path, body)
 			req.Header.Set("Content-Type", "application/json")
-			if secret != "" {
-				req.Header.Set("Authorization", "Bearer "+secret)
+			if c.secret != "" {
+				req.Header.Set("Authorization", "Bearer "+c.secret)
 			}
-			resp, err := hc.Do(req)
+			resp, err := c.hc.Do(req)
 			if err != nil {
 				t.Fatalf("%s as %s: %v", route.Pattern, c.name, err)
 			}
 			resp.Body.Close()
-			want := expectedAccess(route.Access, c.role, c.secret != "" || c.role == acl.RoleAdmin, c.owns)
+			want := expectedAccess(route.Access, c.role, c.secret != "", c.owns)
 			got := resp.StatusCode
-			if got >= 500 {
+			switch {
+			case got >= 500:
 				t.Errorf("%s %s as %s: %d", method, path, c.name, got)
-				continue
-			}
-			if want != 0 && got != want {
+			case want != 0 && got != want:
 				t.Errorf("%s %s as %s (%s): got %d, want %d", method, path, c.name, route.Access, got, want)
-			}
-			if want == 0 && (got == http.StatusUnauthorized || got == http.StatusForbidden) {
+			case want == 0 && (got == http.StatusUnauthorized || got == http.StatusForbidden):
 				t.Errorf("%s %s as %s (%s): got %d, want through", method, path, c.name, route.Access, got)
 			}
 		}
@@ -158,18 +162,17 @@ func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
 }
 
 // expectedAccess is 401, 403, or 0 for "let through" (whatever the route
-// then answers). Without TLS, servers cannot be told apart, so internal
-// routes are open: the node runs -insecure.
+// then answers). A server of the cluster may call anything.
 func expectedAccess(access acl.Access, role acl.Role, hasToken, owns bool) int {
 	switch {
-	case access == acl.Anyone, access == acl.Server:
+	case role == "server", access == acl.Anyone:
 		return 0
+	case access == acl.Server:
+		return http.StatusForbidden
 	case !hasToken:
 		return http.StatusUnauthorized
 	}
 	switch access {
-	case acl.Read:
-		return 0
 	case acl.Submit:
 		if role == acl.RoleReadOnly {
 			return http.StatusForbidden
@@ -400,13 +403,17 @@ func TestNoSecretInDataDirOrLog(t *testing.T) {
 // through all three nodes ends with exactly limit active, the rest 429.
 func TestUserLimitHoldsAcrossNodes(t *testing.T) {
 	const limit = 5
-	c := MakeCluster(t, 3, func(i int, cfg *Config) { cfg.ACLEnabled = true })
+	ca := tlsutil.NewTestCA(t)
+	c := MakeCluster(t, 3, func(i int, cfg *Config) {
+		cfg.ACLEnabled = true
+		cfg.TLS = ca.Config(t, tlsutil.CertOpts{Kind: tlsutil.ServerCert})
+	})
 	ctx := context.Background()
-	boot, err := client(t, c.Nodes[0]).ACL().Bootstrap(ctx)
+	boot, err := tlsClient(t, c.Nodes[0], ca, "").ACL().Bootstrap(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin := tokenClient(t, c.Nodes[0], boot.SecretID)
+	admin := tlsClient(t, c.Nodes[0], ca, boot.SecretID)
 	register(t, admin)
 	if _, err := admin.Operator().SetLimits(ctx, &api.LimitsUpdate{UserActive: limit}); err != nil {
 		t.Fatal(err)
@@ -414,7 +421,7 @@ func TestUserLimitHoldsAcrossNodes(t *testing.T) {
 	secret := newToken(t, admin, "alice", "user")
 	clients := make([]*api.Client, len(c.Nodes))
 	for i, n := range c.Nodes {
-		clients[i] = tokenClient(t, n, secret)
+		clients[i] = tlsClient(t, n, ca, secret)
 	}
 	type result struct {
 		id  string

@@ -307,6 +307,16 @@ func (c *Config) Validate() error {
 	if err := c.TLS.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("TLS: %w", err))
 	}
+	if c.ACLEnabled && !c.TLS.Enabled() && (c.BootstrapExpect != 1 || len(c.Join) > 0) {
+		// Nodes call each other's internal endpoints; only a server
+		// certificate can prove a caller is a node, and without one those
+		// endpoints would let anyone past the tokens.
+		errs = append(errs, errors.New("ACLEnabled: ACLs across several nodes need TLS (TLS.CertFile, TLS.KeyFile, TLS.CAFile)"))
+	}
+	if c.RunAsUser && !c.ACLEnabled {
+		// A job's user is whatever an anonymous client writes.
+		errs = append(errs, errors.New("RunAsUser: running jobs as their user's OS account needs ACLs, so that the user is the token's"))
+	}
 	if c.Logger == nil {
 		c.Logger = hclog.New(&hclog.LoggerOptions{Name: "genie", Level: hclog.Info})
 	}

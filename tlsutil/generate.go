@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -151,6 +152,10 @@ func GenerateCert(opts CertOpts) (certPEM, keyPEM string, err error) {
 		return "", "", fmt.Errorf("certificate kind %d is neither ServerCert nor ClientCert", opts.Kind)
 	}
 	for _, n := range opts.DNSNames {
+		if l := strings.ToLower(n); opts.Kind == ClientCert && strings.HasPrefix(l, "server.") && strings.HasSuffix(l, ".genie") {
+			// Role names are the certificate kind's to give.
+			return "", "", fmt.Errorf("additional DNS name %q: a client certificate cannot carry a server's name (use -server)", n)
+		}
 		if !slices.Contains(dnsNames, n) {
 			dnsNames = append(dnsNames, n)
 		}

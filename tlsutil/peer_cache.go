@@ -13,8 +13,8 @@ import (
 const peerCacheSize = 1024
 
 // peerCache remembers which certificate chains passed a verification, by
-// their bytes. A hit still checks the leaf's validity period, since a
-// connection can outlive its certificate.
+// their bytes. A hit still checks the chain's validity periods, since a
+// connection can outlive its certificates.
 type peerCache struct {
 	mu     sync.Mutex
 	passed map[string]struct{}
@@ -35,8 +35,11 @@ func (p *peerCache) check(certs []*x509.Certificate, verify func() error) error 
 	_, ok := p.passed[key]
 	p.mu.Unlock()
 	if ok {
-		if now := time.Now(); now.Before(certs[0].NotBefore) || now.After(certs[0].NotAfter) {
-			return fmt.Errorf("peer certificate is not valid now (valid %s to %s)", certs[0].NotBefore, certs[0].NotAfter)
+		now := time.Now()
+		for _, c := range certs {
+			if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+				return fmt.Errorf("peer certificate %q is not valid now (valid %s to %s)", c.Subject.CommonName, c.NotBefore, c.NotAfter)
+			}
 		}
 		return nil
 	}

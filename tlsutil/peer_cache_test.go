@@ -37,3 +37,20 @@ func TestPeerCacheVerifiesAChainOnce(t *testing.T) {
 		t.Fatal("an expired certificate passed from the cache")
 	}
 }
+
+func TestAClientCertificateNeverPassesForAServer(t *testing.T) {
+	ca := NewTestCA(t)
+	if _, _, err := GenerateCert(CertOpts{CACertPEM: ca.CertPEM, CAKeyPEM: ca.KeyPEM, Kind: ClientCert,
+		DNSNames: []string{ServerName(DefaultRegion)}}); err == nil {
+		t.Fatal("a client certificate was given the server role's name")
+	}
+	// One made by hand with the server's name but only client usage.
+	c := newConfigurator(t, ca.Config(t, CertOpts{Kind: ServerCert}))
+	m := c.material()
+	forged, _ := ca.Cert(t, CertOpts{Kind: ClientCert})
+	leaf := parseCert(t, forged)
+	leaf.DNSNames = append(leaf.DNSNames, ServerName(DefaultRegion))
+	if err := m.verifyServerPeer([]*x509.Certificate{leaf}, x509.ExtKeyUsageClientAuth); err == nil {
+		t.Fatal("a client certificate naming the server role passed")
+	}
+}

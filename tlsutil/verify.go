@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -29,6 +30,11 @@ func (m *material) verifyServerPeer(certs []*x509.Certificate, usage x509.ExtKey
 	}
 	if !hasDNSName(leaf, m.serverName) {
 		return fmt.Errorf("peer certificate is not a server certificate: it names %v, not %s", leaf.DNSNames, m.serverName)
+	}
+	// A client certificate given the server's name by mistake is still
+	// no server's: servers' certificates are for both ends.
+	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
+		return fmt.Errorf("peer certificate names %s but is not for servers (no server authentication usage)", m.serverName)
 	}
 	return nil
 }

@@ -34,11 +34,15 @@ func (h *handler) authorize(r *http.Request, access acl.Access) (*http.Request, 
 		return withAuthorizer(r, acl.ManageAll(), ""), nil
 	}
 	if access == acl.Server {
-		if h.isServer != nil {
+		switch {
+		case h.isServer != nil:
 			return r, &acl.DeniedError{Reason: r.URL.Path + " answers only servers of this cluster (a server certificate)"}
+		case h.aclEnabled:
+			// Tokens guard nothing if anyone may write log entries.
+			return r, &acl.DeniedError{Reason: r.URL.Path + " needs TLS: with ACLs on, only a server certificate proves a peer"}
 		}
-		// Without TLS there is nothing to prove a peer with: the node
-		// runs -insecure, and says so when it starts.
+		// Without TLS or ACLs there is nothing to prove a peer with: the
+		// node runs -insecure, and says so when it starts.
 		return withAuthorizer(r, acl.ManageAll(), ""), nil
 	}
 	if !h.aclEnabled {

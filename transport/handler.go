@@ -148,16 +148,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.noRoute(w, r)
 		return
 	}
-	if r.Method == http.MethodGet && r.URL.Query().Get("consistent") == "true" {
-		// Reads are served from the local replica; a consistent one first
-		// makes sure the replica has every write committed before it.
-		if in, ok := h.backend.(Internal); ok {
-			if err := in.ReadBarrier(r.Context()); err != nil {
-				h.writeError(w, r, err)
-				return
-			}
-		}
-	}
 	h.mux.ServeHTTP(w, r)
 }
 

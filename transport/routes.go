@@ -23,6 +23,17 @@ func (h *handler) handle(access acl.Access, pattern string, fn http.HandlerFunc)
 			h.writeError(w, r, err)
 			return
 		}
+		if r.Method == http.MethodGet && r.URL.Query().Get("consistent") == "true" {
+			// Reads are served from the local replica; a consistent one
+			// first makes sure the replica has every write committed
+			// before it.
+			if in, ok := h.backend.(Internal); ok {
+				if err := in.ReadBarrier(r.Context()); err != nil {
+					h.writeError(w, r, err)
+					return
+				}
+			}
+		}
 		fn(w, r)
 	})
 }

@@ -149,3 +149,12 @@ func startSecuredAgent(t *testing.T, bin, dataDir, httpAddr, raftAddr string, tl
 	}
 	return runAgent(t, bin, dataDir, args...).Process
 }
+
+func TestAgentCountsARootJobAccountAsNoIsolation(t *testing.T) {
+	ui := cli.NewMockUi()
+	args := []string{"-data-dir", node.PassableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0",
+		"-gossip-addr", freeAddr(t), "-job-os-user", "root"}
+	if code := (&AgentCommand{UI: ui, Stderr: &strings.Builder{}}).Run(args); code != 1 || !strings.Contains(ui.ErrorWriter.String(), "job isolation") {
+		t.Fatalf("-job-os-user root: exit %d, %s", code, ui.ErrorWriter)
+	}
+}
