@@ -49,6 +49,11 @@ func NewCache(dir string, maxBytes int64) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	// A cache an earlier version made is 0755 with 0644 files in it: the
+	// node's alone now, its files with it.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
 	c := &Cache{dir: dir, maxBytes: maxBytes, entries: map[string]*cacheEntry{}, inflight: map[string]*download{}}
 	files, err := os.ReadDir(dir)
 	if err != nil {

@@ -19,12 +19,25 @@ import (
 	"github.com/genie-cluster/genie/transport"
 )
 
-// StoreAttachment keeps a file sent with job jobID: in S3 beside the
-// archives when the node archives to S3 (every node can stage it from
-
 // attachmentsDirName, in the data dir, holds attachments kept locally.
 const attachmentsDirName = "attachments"
 
+// prepareAttachmentsDir makes the local attachments the node's alone. An
+// earlier version made the directory 0755 and its files 0644; with the
+// root 0700 nothing below it can be reached but by the node.
+func prepareAttachmentsDir(dataDir string) error {
+	dir := filepath.Join(dataDir, attachmentsDirName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("attachments: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("attachments: %w", err)
+	}
+	return nil
+}
+
+// StoreAttachment keeps a file sent with job jobID: in S3 beside the
+// archives when the node archives to S3 (every node can stage it from
 // there), else in the data dir, and then the job runs on this node.
 func (n *Node) StoreAttachment(ctx context.Context, jobID, name string, content []byte) (string, bool, error) {
 	if err := archive.ValidateID(jobID); err != nil {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/runner"
 	"github.com/genie-cluster/genie/transport"
 )
 
@@ -32,8 +32,13 @@ func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
 	if j.Node != n.id {
 		return nil, n.elsewhere(j)
 	}
-	dir := n.runner.JobDir(j.ID)
-	if _, err := os.Stat(dir); err != nil {
+	// The job owns its live directory: read it so that nothing it puts
+	// there (a FIFO, a link, a second name of a node file) reaches root.
+	fsys, err := runner.OpenJobDir(n.runner.JobDir(j.ID))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open output of job %s: %w", j.ID, err)
+		}
 		if j.Status == fsm.JobAccepted {
 			return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s has not started: no output yet", j.ID)
 		}
@@ -44,7 +49,7 @@ func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
 		}
 		return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s has no output directory", j.ID)
 	}
-	return os.DirFS(dir), nil
+	return fsys, nil
 }
 
 // elsewhere names the node that runs j, for the API to send the request

@@ -126,6 +126,11 @@ type Config struct {
 	// JobUser is the OS account jobs run as; empty runs them as the node's
 	// own account. Any other account needs the node to run as root.
 	JobUser string
+	// JobUIDRange ("first-last") is where jobs of JobUser get their uids,
+	// one each, so that no job reaches another's files or processes; with
+	// JobUser's group and name. No account or other service may use them:
+	// the default is the block systemd keeps for dynamic users.
+	JobUIDRange string
 	// RunAsUser runs each job as the OS account named like its user, when
 	// it exists (Genie's runAsUser); a job whose account is missing fails
 	// at INIT. Needs root.
@@ -183,6 +188,7 @@ func DefaultConfig() *Config {
 		MaxRequestBytes:  10 << 20,
 		ClusterSelector:  "random",
 		S3CacheMB:        10240,
+		JobUIDRange:      runner.DefaultJobUIDs().String(),
 		TLS:              tlsutil.DefaultConfig(),
 	}
 }
@@ -278,6 +284,9 @@ func (c *Config) Validate() error {
 		if cur, err := user.Current(); err != nil || (c.RunAsUser || cur.Username != c.JobUser) {
 			errs = append(errs, errors.New("JobUser, RunAsUser: running jobs as another OS account needs the node to run as root"))
 		}
+	}
+	if _, err := runner.ParseUIDRange(c.JobUIDRange); err != nil {
+		errs = append(errs, fmt.Errorf("JobUIDRange: %w", err))
 	}
 	if c.Shell == "" {
 		errs = append(errs, errors.New("Shell: must not be empty"))

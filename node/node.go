@@ -183,8 +183,17 @@ func (n *Node) setupRunner() error {
 	rc := runner.DefaultConfig()
 	rc.JobsDir = n.config.JobsDir
 	rc.JobUser = n.config.JobUser
+	jobUIDs, err := runner.ParseUIDRange(n.config.JobUIDRange)
+	if err != nil {
+		return fmt.Errorf("JobUIDRange: %w", err)
+	}
+	rc.JobUIDs = jobUIDs
 	rc.RunAsJobUser = n.config.RunAsUser
 	rc.AttachmentsDir = filepath.Join(n.config.DataDir, attachmentsDirName)
+	if err := prepareAttachmentsDir(n.config.DataDir); err != nil {
+		return err
+	}
+	rc.ArchiveS3 = n.config.ArchiveS3
 	rc.NodeName = n.config.NodeName
 	rc.Shell = n.config.Shell
 	rc.KillGrace = n.config.KillGrace

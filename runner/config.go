@@ -2,9 +2,11 @@ package runner
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/genie-cluster/genie/archive"
+	"github.com/genie-cluster/genie/blob"
 	"github.com/genie-cluster/genie/fsm"
 	"github.com/hashicorp/go-hclog"
 )
@@ -20,7 +22,12 @@ type Config struct {
 	// JobUser is the OS account jobs run as (a node running as root sets
 	// "nobody"); "" runs them as the node's own account. Running them as
 	// another account needs root: New refuses it otherwise (CanSwitchUsers).
+	// Each job then gets a uid of its own from JobUIDs, with the account's
+	// name and group: jobs sharing a uid could read and signal each other.
 	JobUser string
+	// JobUIDs is where the uids of JobUser's jobs come from (DefaultJobUIDs).
+	// A uid an account or a running process has is passed over.
+	JobUIDs UIDRange
 	// RunAsJobUser runs each job as the OS account named like the job's
 	// user (Genie's runAsUser) instead of JobUser. A job whose account does
 	// not exist, or is root, fails at INIT. Needs root.
@@ -30,6 +37,10 @@ type Config struct {
 	// other local file a job's request names is read with the job user's,
 	// so a job cannot have the node copy in what only the node may read.
 	AttachmentsDir string
+	// ArchiveS3 is where the node archives on S3 (s3://bucket/prefix), if
+	// it does: the s3 fetcher reads with the node's credentials, so a job's
+	// request may not name anything there but its own attachments.
+	ArchiveS3 string
 	// JobEnv is added to every job's environment, which holds nothing of
 	// the node's own but PATH, LANG and TZ (JobEnv may override them).
 	JobEnv map[string]string
@@ -62,6 +73,7 @@ type Config struct {
 func DefaultConfig() *Config {
 	return &Config{
 		Shell:     "/bin/sh",
+		JobUIDs:   DefaultJobUIDs(),
 		KillGrace: 10 * time.Second,
 		Fetchers: map[string]Fetcher{
 			"":      FileFetcher{},
@@ -96,6 +108,14 @@ func (c *Config) Validate() error {
 		return errors.New("runner: Logger must be set")
 	case c.Now == nil:
 		return errors.New("runner: Now must be set")
+	}
+	if err := c.JobUIDs.Validate(); err != nil {
+		return fmt.Errorf("runner: JobUIDs %d+%d: %w", c.JobUIDs.First, c.JobUIDs.Count, err)
+	}
+	if c.ArchiveS3 != "" {
+		if _, err := blob.ParseURI(c.ArchiveS3); err != nil {
+			return fmt.Errorf("runner: ArchiveS3: %w", err)
+		}
 	}
 	return validateJobEnv(c.JobEnv)
 }

@@ -96,7 +96,9 @@ func (r *Runner) archive(j *job) {
 		r.recordArchive(j, req)
 		return
 	}
-	if _, err := os.Lstat(j.dir); err == nil {
+	// The job's uid stays held while a directory of its is left here.
+	switch _, err := os.Lstat(j.dir); {
+	case err == nil:
 		if err := r.reclaim(j); err != nil {
 			j.log.Error("cannot take the job directory back from the job", "error", err)
 			if r.archiving(j) {
@@ -106,7 +108,11 @@ func (r *Runner) archive(j *job) {
 				r.recordArchive(j, req)
 				return
 			}
+		} else {
+			r.releaseUID(j)
 		}
+	case errors.Is(err, fs.ErrNotExist):
+		r.releaseUID(j)
 	}
 	// Sizes are taken before the directory moves.
 	if info, err := os.Stat(filepath.Join(j.dir, stdoutFile)); err == nil {

@@ -119,6 +119,54 @@ func (r *Runner) jobIdentity(spec Spec) (*identity, error) {
 	return id, nil
 }
 
+// withUID is the account a job of JobUser runs as: a uid of its own, the
+// account's name and group, no other groups (the account's would be shared
+// with every other job).
+func (id *identity) withUID(uid int) *identity {
+	return &identity{name: id.name, uid: uid, gid: id.gid}
+}
+
+// giveUID makes a job that runs as JobUser run with a uid of its own,
+// held until its directory is the node's again (releaseUID).
+func (r *Runner) giveUID(j *job, id *identity) (*identity, error) {
+	if id == nil || r.uids == nil {
+		return id, nil
+	}
+	uid, err := r.uids.take()
+	if err != nil {
+		return nil, err
+	}
+	j.uid = uid
+	j.log.Debug("job gets its own uid", "uid", uid)
+	return id.withUID(uid), nil
+}
+
+// adoptUID holds the uid of a job an earlier run of the node started: its
+// directory's owner, which its processes run as. Until the directory is
+// taken back no other job may get that uid.
+func (r *Runner) adoptUID(j *job) {
+	if r.uids == nil || j.dir == "" {
+		return
+	}
+	info, err := os.Lstat(j.dir)
+	if err != nil {
+		return
+	}
+	if uid := int(info.Sys().(*syscall.Stat_t).Uid); r.uids.hold(uid) {
+		j.uid = uid
+	}
+}
+
+// releaseUID lets the job's uid go, once its directory is the node's or
+// gone. Processes the job left running keep it from being handed out (the
+// pool skips uids processes have).
+func (r *Runner) releaseUID(j *job) {
+	if r.uids != nil && j.uid != 0 {
+		r.uids.release(j.uid)
+		j.uid = 0
+	}
+}
+
 // credential makes a process start as the account, with its groups.
 func (id *identity) credential() *syscall.Credential {
 	c := &syscall.Credential{Uid: uint32(id.uid), Gid: uint32(id.gid)}

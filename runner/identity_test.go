@@ -15,8 +15,19 @@ import (
 	"github.com/genie-cluster/genie/fsm"
 )
 
-// nobodyUID is the uid of Debian's nobody, the job user of these tests.
+// nobodyUID is the uid of Debian's nobody, the job user of these tests;
+// its jobs run with uids of their own and nobody's group.
 const nobodyUID = 65534
+
+// jobUID reads the uid a job printed, which must be one of JobUIDs.
+func jobUID(t testing.TB, s string) int {
+	t.Helper()
+	uid := atoi(t, s)
+	if !DefaultJobUIDs().Contains(uid) {
+		t.Fatalf("the job runs as uid %d, not one of %s", uid, DefaultJobUIDs())
+	}
+	return uid
+}
 
 // owner is the uid a file belongs to.
 func owner(t testing.TB, path string) int {
@@ -91,10 +102,12 @@ echo kept >result; echo tmp >"$TMPDIR/scratch"; echo oops >&2`))
 		t.Fatalf("archive %+v", a)
 	}
 	dir := r.JobDir("as-1")
-	want := []string{"65534", "65534", "65534",
-		"65534 700", "65534 755", "65534 700", "65534 755", "65534",
+	got := lines(e.readArchived(a, "stdout"))
+	uid := strconv.Itoa(jobUID(t, got[0]))
+	want := []string{uid, "65534", "65534",
+		uid + " 700", uid + " 755", uid + " 700", uid + " 755", uid,
 		dir + " nobody nobody " + filepath.Join(dir, tmpDir)}
-	if got := lines(e.readArchived(a, "stdout")); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("stdout\n got %q\nwant %q", got, want)
 	}
 	if got := e.readArchived(a, "stderr"); got != "oops\n" {
@@ -151,9 +164,7 @@ check node-signal kill -0 "$5"
 	r.Start(s)
 	a := waitArchived(t, e.rep, "probe-1")
 	out := lines(e.readArchived(a, "stdout"))
-	if out[0] != strconv.Itoa(nobodyUID) {
-		t.Fatalf("the job runs as uid %s", out[0])
-	}
+	jobUID(t, out[0])
 	res := probeResults(out)
 	for what, want := range map[string]string{
 		"own-write": "allowed", "own-list": "allowed",
@@ -233,9 +244,11 @@ sleep 600`)
 				return len(pids) == 4
 			})
 			pids = append(pids, j.ProcessID)
+			want := owner(t, r.JobDir(id))
+			jobUID(t, strconv.Itoa(want))
 			for _, pid := range pids {
-				if uid := procUID(t, pid); uid != nobodyUID {
-					t.Fatalf("process %d runs as uid %d", pid, uid)
+				if uid := procUID(t, pid); uid != want {
+					t.Fatalf("process %d runs as uid %d, its job directory is uid %d's", pid, uid, want)
 				}
 			}
 			msg := fsm.MsgTimeout

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -44,8 +45,14 @@ type job struct {
 	timer      *time.Timer
 
 	// Owned by the job's goroutine.
-	ident    *identity     // the account the job runs as; nil: the node's
-	recorded fsm.JobStatus // last status this runner saw committed
+	ident *identity // the account the job runs as; nil: the node's
+	// uid is the one the job holds from JobUIDs, 0 when none.
+	uid int
+	// stdout and stderr are created while the directory is still the
+	// node's; the process gets them as they are, never by name.
+	stdout, stderr *os.File
+	// recorded is the last status this runner saw committed.
+	recorded fsm.JobStatus
 	// unsure is set when a transition's outcome is unknown (a report that
 	// kept failing, or a recovered job), so the next one accepts either.
 	unsure bool
@@ -63,6 +70,16 @@ func newJob(parent context.Context, spec Spec, dir string, log hclog.Logger) *jo
 		ctx:      ctx,
 		cancel:   cancel,
 		exitedCh: make(chan struct{}),
+	}
+}
+
+// closeOutputs closes the node's copies of the job's output files.
+func (j *job) closeOutputs() {
+	for _, f := range []**os.File{&j.stdout, &j.stderr} {
+		if *f != nil {
+			(*f).Close()
+			*f = nil
+		}
 	}
 }
 
@@ -160,6 +177,7 @@ func (r *Runner) run(j *job) {
 		return
 	}
 	if err := r.stage(j); err != nil {
+		j.closeOutputs()
 		if r.isClosed() {
 			return
 		}

@@ -53,17 +53,45 @@ func prepareJobsDir(dir string, switching bool) error {
 
 // handOver gives a staged job directory to the account the job runs as,
 // before anything of the job runs: the job writes its output, exit code
-// and temporary files there.
+// and temporary files there. It goes bottom up through the root, links
+// never followed, and the directory itself comes last: until then nothing
+// of that account can enter it, so nothing can swap a directory the walk
+// is about to read for a link.
 func handOver(dir string, id *identity) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := os.Lchown(p, id.uid, id.gid); err != nil {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("hand %s to %s: %w", dir, id.name, err)
+	}
+	defer root.Close()
+	return handTree(root, ".", id)
+}
+
+// handTree gives directory name to the account, its entries first.
+func handTree(root *os.Root, name string, id *identity) error {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("hand %s to %s: %w", name, id.name, err)
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return fmt.Errorf("hand %s to %s: %w", name, id.name, err)
+	}
+	for _, e := range entries {
+		p := path.Join(name, e.Name())
+		if e.IsDir() {
+			if err := handTree(root, p, id); err != nil {
+				return err
+			}
+		} else if err := root.Lchown(p, id.uid, id.gid); err != nil {
 			return fmt.Errorf("hand %s to %s: %w", p, id.name, err)
 		}
-		return nil
-	})
+	}
+	// Through the descriptor: the directory whose entries were handed.
+	if err := f.Chown(id.uid, id.gid); err != nil {
+		return fmt.Errorf("hand %s to %s: %w", name, id.name, err)
+	}
+	return nil
 }
 
 // reclaim takes a finished job's directory back from the account it ran

@@ -28,16 +28,10 @@ var errKilled = errors.New("job killed")
 // reach every process the job starts; no parent-death signal is set, so
 // jobs outlive the node and a restarted node re-attaches them.
 func (r *Runner) startProcess(j *job) error {
-	stdout, err := r.createOutput(j, stdoutFile)
-	if err != nil {
-		return err
+	defer j.closeOutputs()
+	if j.stdout == nil || j.stderr == nil {
+		return errors.New("the output files were not created")
 	}
-	defer stdout.Close()
-	stderr, err := r.createOutput(j, stderrFile)
-	if err != nil {
-		return err
-	}
-	defer stderr.Close()
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	if j.ident != nil {
 		attr.Credential = j.ident.credential()
@@ -47,8 +41,8 @@ func (r *Runner) startProcess(j *job) error {
 		Args:        []string{r.conf.Shell, filepath.Join(j.dir, runFile)},
 		Env:         r.processEnv(j.dir, j.ident),
 		Dir:         j.dir,
-		Stdout:      stdout,
-		Stderr:      stderr,
+		Stdout:      j.stdout,
+		Stderr:      j.stderr,
 		SysProcAttr: attr,
 	}
 
@@ -80,19 +74,22 @@ func (r *Runner) startProcess(j *job) error {
 	return nil
 }
 
-// createOutput creates one of the job's output files, the job account's.
-func (r *Runner) createOutput(j *job, name string) (*os.File, error) {
-	f, err := os.Create(filepath.Join(j.dir, name))
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", name, err)
-	}
-	if j.ident != nil {
-		if err := f.Chown(j.ident.uid, j.ident.gid); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("create %s: %w", name, err)
+// createOutputs creates the job's stdout and stderr while the directory is
+// the node's alone: once it is the job's, a file there may be a link to
+// anything, and the node would truncate and hand over what it points to.
+// The hand-over gives them to the job's account with everything else.
+func createOutputs(j *job) error {
+	for _, o := range []struct {
+		name string
+		f    **os.File
+	}{{stdoutFile, &j.stdout}, {stderrFile, &j.stderr}} {
+		f, err := os.OpenFile(filepath.Join(j.dir, o.name), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+		if err != nil {
+			return fmt.Errorf("create %s: %w", o.name, err)
 		}
+		*o.f = f
 	}
-	return f, nil
+	return nil
 }
 
 // waitStatus turns cmd.Wait's result into an exitStatus.

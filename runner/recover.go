@@ -29,6 +29,7 @@ func (r *Runner) Recover(spec Spec) {
 	case st == fsm.JobInit || st == fsm.JobRunning:
 	case st.Terminal() && (spec.Job.ArchiveStatus == "" || spec.Job.ArchiveStatus == fsm.ArchivePending):
 		j := newJob(r.ctx, spec, r.jobDirFor(spec.Job.ID), r.logger.With("job", spec.Job.ID))
+		r.adoptUID(j)
 		r.goFunc(func() {
 			defer j.cancel()
 			r.archive(j)
@@ -42,6 +43,8 @@ func (r *Runner) Recover(spec Spec) {
 	if j == nil {
 		return
 	}
+	// Held at once, before a job started meanwhile could get the uid.
+	r.adoptUID(j)
 	if !r.goFunc(func() { r.recoverJob(j) }) {
 		r.untrack(j)
 	}
@@ -60,6 +63,7 @@ func (r *Runner) Reap(spec Spec) {
 	if j == nil {
 		return
 	}
+	r.adoptUID(j)
 	if !r.goFunc(func() { r.reapJob(j) }) {
 		r.untrack(j)
 	}

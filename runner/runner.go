@@ -48,6 +48,11 @@ type Runner struct {
 	selfName string
 	// switching is set when jobs may run as another account than the node's.
 	switching bool
+	// uids hands out the uids of JobUser's jobs; nil when jobs do not run
+	// as JobUser.
+	uids *uidPool
+	// archiveArea is the node's S3 archive, which jobs may not stage from.
+	archiveArea *archiveArea
 
 	// ctx is cancelled by Close: it bounds every report and staging.
 	ctx        context.Context
@@ -88,19 +93,27 @@ func New(cfg *Config, rep Reporter) (*Runner, error) {
 			return nil, fmt.Errorf("runner: AttachmentsDir: %w", err)
 		}
 	}
+	area, err := newArchiveArea(conf.ArchiveS3)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Runner{
-		conf:       &conf,
-		rep:        rep,
-		logger:     conf.Logger,
-		jobsDir:    dir,
-		inherited:  readInheritedEnv(),
-		selfName:   selfName(),
-		switching:  switching,
-		ctx:        ctx,
-		cancel:     cancel,
-		shutdownCh: ctx.Done(),
-		jobs:       make(map[string]*job),
+		conf:        &conf,
+		rep:         rep,
+		logger:      conf.Logger,
+		jobsDir:     dir,
+		inherited:   readInheritedEnv(),
+		selfName:    selfName(),
+		switching:   switching,
+		archiveArea: area,
+		ctx:         ctx,
+		cancel:      cancel,
+		shutdownCh:  ctx.Done(),
+		jobs:        make(map[string]*job),
+	}
+	if switching && !conf.RunAsJobUser {
+		r.uids = newUIDPool(conf.JobUIDs)
 	}
 	if err := prepareJobsDir(dir, switching); err != nil {
 		cancel()

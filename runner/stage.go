@@ -148,19 +148,26 @@ func buildPlan(dir string, spec Spec) (*plan, error) {
 }
 
 // stage resolves the account the job runs as, creates the job directory,
-// fetches every file into it, writes the run script and hands the
-// directory to the job's account. Until then the directory is the node's
-// and private (0700), and stays private to the job's account.
+// fetches every file into it, writes the run script, creates the output
+// files and hands the directory to the job's account. Until then the
+// directory is the node's and private (0700), and stays private to the
+// job's account; the node writes nothing into it after.
 func (r *Runner) stage(j *job) error {
+	if err := r.refuseArchiveReads(j.spec); err != nil {
+		return err
+	}
 	id, err := r.jobIdentity(j.spec)
 	if err != nil {
 		return err
 	}
-	j.ident = id
 	p, err := buildPlan(j.dir, j.spec)
 	if err != nil {
 		return err
 	}
+	if id, err = r.giveUID(j, id); err != nil {
+		return err
+	}
+	j.ident = id
 	if err := os.Mkdir(j.dir, 0o700); err != nil {
 		if !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create %s: %w", j.dir, err)
@@ -201,6 +208,9 @@ func (r *Runner) stage(j *job) error {
 	script := runScript(j.dir, j.spec, p.setups, r.conf.NodeName)
 	if err := os.WriteFile(filepath.Join(j.dir, runFile), []byte(script), 0o755); err != nil {
 		return fmt.Errorf("write run script: %w", err)
+	}
+	if err := createOutputs(j); err != nil {
+		return err
 	}
 	if id != nil {
 		return handOver(j.dir, id)

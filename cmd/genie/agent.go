@@ -113,6 +113,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.IntVar(&cfg.S3CacheMB, "s3-cache-size", cfg.S3CacheMB, "most MB the s3:// download cache keeps")
 	fs.StringVar(&cfg.ClusterSelector, "cluster-selector", cfg.ClusterSelector, "how a job picks among matching clusters: random or least-running")
 	fs.StringVar(&cfg.JobUser, "job-os-user", cfg.JobUser, `OS account jobs run as (default "nobody" when the agent runs as root; "" runs them as the agent's own account)`)
+	fs.StringVar(&cfg.JobUIDRange, "job-uid-range", cfg.JobUIDRange, "uids jobs run with under -job-os-user, one per running job so that jobs cannot reach each other (first-last)")
 	fs.BoolVar(&cfg.RunAsUser, "run-as-user", false, "run each job as the OS account named like its user, when it exists (needs root)")
 	fs.BoolVar(&cfg.ACLEnabled, "acl-enabled", false, "ask every API request for an ACL token (see genie acl bootstrap)")
 	fs.StringVar(&cfg.TLS.CAFile, "tls-ca-file", "", "PEM file of the CA that signs every node's certificate")
