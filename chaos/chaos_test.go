@@ -121,7 +121,7 @@ func TestChaos(t *testing.T) {
 	t.Cleanup(s.d.down)
 	// Runs before the cluster goes down, however the test ends.
 	t.Cleanup(s.report)
-	s.w = &workload{start: time.Now()}
+	s.w = &workload{start: time.Now(), client: s.d.client}
 
 	boot := &round{Fault: "start"}
 	s.waitHealthy(boot)
@@ -186,19 +186,6 @@ func (s *suite) urls() []string {
 	return out
 }
 
-func getJSON(url string, out interface{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	rep := call(ctx, http.MethodGet, url, nil)
-	if rep.err != nil {
-		return rep.err
-	}
-	if rep.code != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, rep)
-	}
-	return json.Unmarshal(rep.body, out)
-}
-
 // leader finds the node that leads now.
 func (s *suite) leader() node {
 	s.t.Helper()
@@ -206,7 +193,7 @@ func (s *suite) leader() node {
 	found := waitUntil(recoveryBound, 100*time.Millisecond, func() bool {
 		for _, n := range s.d.nodes() {
 			var self api.AgentSelf
-			if n.ClientIP != "" && getJSON(n.url()+"/v1/agent/self", &self) == nil && strings.EqualFold(self.RaftState, "leader") {
+			if n.ClientIP != "" && s.d.client.getJSON(n.url()+"/v1/agent/self", &self) == nil && strings.EqualFold(self.RaftState, "leader") {
 				leader = n
 				return true
 			}
@@ -223,7 +210,7 @@ func (s *suite) leader() node {
 func (s *suite) busiestFollower() node {
 	leader := s.leader()
 	var members []api.Member
-	if err := getJSON(leader.url()+"/v1/agent/members", &members); err != nil {
+	if err := s.d.client.getJSON(leader.url()+"/v1/agent/members", &members); err != nil {
 		s.t.Fatal(err)
 	}
 	running := map[string]int{}
@@ -259,7 +246,7 @@ func (s *suite) unhealthy() string {
 		if n.ClientIP == "" {
 			return n.Name + " is not running"
 		}
-		if err := getJSON(n.url()+"/v1/agent/self", &self); err != nil {
+		if err := s.d.client.getJSON(n.url()+"/v1/agent/self", &self); err != nil {
 			return n.Name + ": " + err.Error()
 		}
 		if self.LeaderID == "" {
@@ -271,7 +258,7 @@ func (s *suite) unhealthy() string {
 		return fmt.Sprintf("nodes name %d leaders", len(leaders))
 	}
 	var peers []api.RaftPeer
-	if err := getJSON(nodes[0].url()+"/v1/operator/raft/peers", &peers); err != nil {
+	if err := s.d.client.getJSON(nodes[0].url()+"/v1/operator/raft/peers", &peers); err != nil {
 		return err.Error()
 	}
 	voters := 0
@@ -284,7 +271,7 @@ func (s *suite) unhealthy() string {
 		return fmt.Sprintf("%d raft peers, %d voters, want %d", len(peers), voters, len(nodes))
 	}
 	var members []api.Member
-	if err := getJSON(nodes[0].url()+"/v1/agent/members", &members); err != nil {
+	if err := s.d.client.getJSON(nodes[0].url()+"/v1/agent/members", &members); err != nil {
 		return err.Error()
 	}
 	alive := 0
@@ -306,7 +293,7 @@ func (s *suite) mustWrite(method, path string, body interface{}, ok ...int) {
 	done := waitUntil(recoveryBound, 200*time.Millisecond, func() bool {
 		for _, u := range s.urls() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			last = call(ctx, method, u+path, body)
+			last = s.d.client.call(ctx, method, u+path, body)
 			cancel()
 			if last.verdict() == answered || slices.Contains(ok, last.code) {
 				return true
@@ -343,7 +330,7 @@ func (s *suite) createKeys(r *round) {
 	for _, u := range s.urls() {
 		for _, key := range r.keys {
 			var c api.Cluster
-			if !waitUntil(recoveryBound, 50*time.Millisecond, func() bool { return getJSON(u+"/api/v3/clusters/"+key, &c) == nil }) {
+			if !waitUntil(recoveryBound, 50*time.Millisecond, func() bool { return s.d.client.getJSON(u+"/api/v3/clusters/"+key, &c) == nil }) {
 				s.t.Fatalf("%s never saw cluster %s", u, key)
 			}
 		}
@@ -365,7 +352,7 @@ func (s *suite) probeWrites(ctx context.Context, since time.Time, done chan<- ti
 			for i := 0; ctx.Err() == nil; i++ {
 				c, stop := context.WithTimeout(ctx, 10*time.Second)
 				started := time.Now()
-				rep := call(c, http.MethodPost, u+"/api/v3/clusters", cluster(fmt.Sprintf("probe-%d-%d-%d", since.UnixNano(), w, i)))
+				rep := s.d.client.call(c, http.MethodPost, u+"/api/v3/clusters", cluster(fmt.Sprintf("probe-%d-%d-%d", since.UnixNano(), w, i)))
 				stop()
 				// Only a write that began after the fault counts.
 				if rep.verdict() == answered && started.After(since) {
@@ -389,18 +376,18 @@ func (s *suite) checkCutOff(r *round, n node, wasLeader bool) <-chan struct{} {
 		defer close(done)
 		steppedDown := func() bool {
 			var self api.AgentSelf
-			return getJSON(n.url()+"/v1/agent/self", &self) == nil && !strings.EqualFold(self.RaftState, "leader")
+			return s.d.client.getJSON(n.url()+"/v1/agent/self", &self) == nil && !strings.EqualFold(self.RaftState, "leader")
 		}
 		if wasLeader && !waitUntil(5*time.Second, 50*time.Millisecond, steppedDown) {
 			r.problem("the leader cut off into the minority still leads after 5s")
 		}
 		var c api.Cluster
-		if err := getJSON(n.url()+"/api/v3/clusters/chaos", &c); err != nil {
+		if err := s.d.client.getJSON(n.url()+"/api/v3/clusters/chaos", &c); err != nil {
 			r.problem("a node cut off does not serve reads: %v", err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		rep := call(ctx, http.MethodPost, n.url()+"/api/v3/clusters", cluster(fmt.Sprintf("cut-%d", r.Index)))
+		rep := s.d.client.call(ctx, http.MethodPost, n.url()+"/api/v3/clusters", cluster(fmt.Sprintf("cut-%d", r.Index)))
 		if rep.verdict() != unavailable {
 			r.problem("a write to a node cut off answered %s, want 503 with Retry-After", rep)
 		}
@@ -412,7 +399,7 @@ func (s *suite) checkCutOff(r *round, n node, wasLeader bool) <-chan struct{} {
 // knows it.
 func (s *suite) jobStatus(id string) (job api.Job, found bool) {
 	for _, u := range s.urls() {
-		if err := getJSON(u+"/api/v3/jobs/"+id, &job); err == nil {
+		if err := s.d.client.getJSON(u+"/api/v3/jobs/"+id, &job); err == nil {
 			return job, true
 		}
 	}

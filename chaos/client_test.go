@@ -5,14 +5,19 @@ package chaos
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
+
+	"github.com/genie-cluster/genie/api"
 )
 
 // reply is one answer from a node, or the failure to get one.
@@ -56,19 +61,44 @@ func (r reply) String() string {
 	return fmt.Sprintf("%d %s", r.code, bytes.TrimSpace(r.body))
 }
 
-// httpClient gives up on a node that does not connect quickly (paused or
-// cut off) and bounds every request: a write waits for a leader for at most
-// the node's hold time (5 s), plus forwarding.
-var httpClient = &http.Client{
-	Timeout: 15 * time.Second,
-	Transport: &http.Transport{
+// client calls the nodes as every client of the suite does: over HTTPS,
+// verifying a node by the server name its certificate carries whatever IP
+// it is reached at, with the admin token; over plain HTTP when the cluster
+// is not secured.
+type client struct {
+	http *http.Client
+	// token is the ACL secret sent with every request, once there is one.
+	token string
+}
+
+// newClient returns a client that trusts the CA in caFile; without one it
+// speaks plain HTTP.
+//
+// It gives up on a node that does not connect quickly (paused or cut off)
+// and bounds every request: a write waits for a leader for at most the
+// node's hold time (5 s), plus forwarding.
+func newClient(caFile string) (*client, error) {
+	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     5 * time.Second,
-	},
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: api.DefaultTLSServerName}
+		tr.TLSHandshakeTimeout = 5 * time.Second
+	}
+	return &client{http: &http.Client{Timeout: 15 * time.Second, Transport: tr}}, nil
 }
 
-func call(ctx context.Context, method, url string, body interface{}) reply {
+func (c *client) call(ctx context.Context, method, url string, body interface{}) reply {
 	var rd io.Reader
 	if body != nil {
 		buf, err := json.Marshal(body)
@@ -88,7 +118,10 @@ func call(ctx context.Context, method, url string, body interface{}) reply {
 		}
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := httpClient.Do(req)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return reply{err: err}
 	}
@@ -105,6 +138,19 @@ func call(ctx context.Context, method, url string, body interface{}) reply {
 		out.err = nil
 	}
 	return out
+}
+
+func (c *client) getJSON(url string, out interface{}) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rep := c.call(ctx, http.MethodGet, url, nil)
+	if rep.err != nil {
+		return rep.err
+	}
+	if rep.code != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, rep)
+	}
+	return json.Unmarshal(rep.body, out)
 }
 
 // waitUntil polls cond every interval until it holds or timeout passes, and

@@ -5,7 +5,11 @@ package chaos
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/tlsutil"
 )
 
 // s3Image is the store's image built beside genie's: genie-s3 with the
@@ -36,6 +43,13 @@ type dockerCluster struct {
 	project string
 	env     []string
 	shared  string // host directory mounted at /shared in every node
+	// secure is a cluster with ACLs, TLS and gossip encryption; caFile is
+	// then the CA clients verify the nodes with.
+	secure bool
+	caFile string
+	// client is how the suite calls the nodes, with the admin token once
+	// ACLs are bootstrapped.
+	client *client
 }
 
 // node is one container of the project.
@@ -47,9 +61,158 @@ type node struct {
 	// last seen running (a stopped container has none).
 	ClusterIP string
 	ClientIP  string
+	scheme    string // http, or https in a secured cluster
 }
 
-func (n node) url() string { return "http://" + n.ClientIP + ":8080" }
+func (n node) url() string { return n.scheme + "://" + n.ClientIP + ":8080" }
+
+// secureFromEnv reads GENIE_SECURE as scripts/compose.sh does: the
+// cluster is secured unless it is 0.
+func secureFromEnv(t testing.TB) bool {
+	switch v := strings.ToLower(os.Getenv("GENIE_SECURE")); v {
+	case "", "1", "true", "yes", "on":
+		return true
+	case "0", "false", "no", "off":
+		return false
+	default:
+		t.Fatalf("GENIE_SECURE=%q: want 1 or 0", v)
+		return false
+	}
+}
+
+// Where a node finds its secrets: the directory compose mounts at
+// /secrets, with the names `genie tls` gives the files.
+const (
+	caFileName   = "genie-agent-ca.pem"
+	certFileName = "global-server-genie.pem"
+	keyFileName  = "global-server-genie-key.pem"
+)
+
+// writeSecrets makes in dir what a secured cluster needs, as
+// scripts/compose.sh does: the CA, and in dir/agent (what compose mounts
+// at /secrets) the CA certificate and the one server certificate every
+// node shares, with its key readable by root only. It returns the gossip
+// key.
+func writeSecrets(dir string) (gossipKey string, err error) {
+	caPEM, caKeyPEM, err := tlsutil.GenerateCA(tlsutil.CAOpts{})
+	if err != nil {
+		return "", err
+	}
+	certPEM, keyPEM, err := tlsutil.GenerateCert(tlsutil.CertOpts{CACertPEM: caPEM, CAKeyPEM: caKeyPEM, Kind: tlsutil.ServerCert})
+	if err != nil {
+		return "", err
+	}
+	agent := filepath.Join(dir, "agent")
+	if err := os.MkdirAll(agent, 0o755); err != nil {
+		return "", err
+	}
+	files := []struct {
+		path string
+		data string
+		mode os.FileMode
+	}{
+		{filepath.Join(dir, caFileName), caPEM, 0o644},
+		{filepath.Join(dir, "genie-agent-ca-key.pem"), caKeyPEM, 0o600},
+		{filepath.Join(agent, caFileName), caPEM, 0o644},
+		{filepath.Join(agent, certFileName), certPEM, 0o644},
+		{filepath.Join(agent, keyFileName), keyPEM, 0o600},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f.path, []byte(f.data), f.mode); err != nil {
+			return "", err
+		}
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(key), nil
+}
+
+// secureEnv is what compose passes the nodes for the mode of d.
+func (d *dockerCluster) secureEnv(secrets, gossipKey string) []string {
+	if !d.secure {
+		return []string{"GENIE_ACL_ENABLED=false", "GENIE_INSECURE=true", "GENIE_ENCRYPT=",
+			"GENIE_TLS_CA_FILE=", "GENIE_TLS_CERT_FILE=", "GENIE_TLS_KEY_FILE="}
+	}
+	return []string{
+		"GENIE_SECRETS_DIR=" + filepath.Join(secrets, "agent"),
+		"GENIE_TLS_CA_FILE=/secrets/" + caFileName,
+		"GENIE_TLS_CERT_FILE=/secrets/" + certFileName,
+		"GENIE_TLS_KEY_FILE=/secrets/" + keyFileName,
+		"GENIE_ENCRYPT=" + gossipKey,
+		"GENIE_ACL_ENABLED=true",
+		"GENIE_INSECURE=false",
+	}
+}
+
+// connect makes the suite's client: with the CA in caFile when the cluster
+// is secured.
+func (d *dockerCluster) connect(caFile string) {
+	d.t.Helper()
+	if !d.secure {
+		caFile = ""
+	}
+	c, err := newClient(caFile)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.caFile, d.client = caFile, c
+}
+
+// apiClient is a Go API client of node n, sending token.
+func (d *dockerCluster) apiClient(n node, token string) *api.Client {
+	d.t.Helper()
+	cfg := &api.Config{Address: n.url(), Token: token}
+	if d.caFile != "" {
+		cfg.TLS = &api.TLSConfig{CACert: d.caFile}
+	}
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return c
+}
+
+// bootstrapACL waits until every node serves and makes the cluster's first
+// admin token, which the suite's client sends from then on.
+func (d *dockerCluster) bootstrapACL() {
+	d.t.Helper()
+	if !d.secure {
+		return
+	}
+	var last reply
+	healthy := waitUntil(2*time.Minute, 200*time.Millisecond, func() bool {
+		for _, n := range d.nodes() {
+			if n.ClientIP == "" {
+				return false
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			last = d.client.call(ctx, http.MethodGet, n.url()+"/v1/health", nil)
+			cancel()
+			if last.code != http.StatusOK {
+				return false
+			}
+		}
+		return true
+	})
+	if !healthy {
+		d.t.Fatalf("the nodes are not healthy after 2m: %s", last)
+	}
+	// Retried while a leader settles; an answer lost after the bootstrap
+	// committed would leave the secret unknown, so a refusal ends it.
+	waitUntil(30*time.Second, 200*time.Millisecond, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		last = d.client.call(ctx, http.MethodPost, d.nodes()[0].url()+"/v1/acl/bootstrap", nil)
+		return last.verdict() == answered || last.code == http.StatusForbidden
+	})
+	var tok api.ACLToken
+	if last.verdict() != answered || json.Unmarshal(last.body, &tok) != nil || tok.SecretID == "" {
+		d.t.Fatalf("ACL bootstrap: %s", last)
+	}
+	d.client.token = tok.SecretID
+}
 
 func newDockerCluster(t testing.TB, size int) *dockerCluster {
 	t.Helper()
@@ -65,15 +228,26 @@ func newDockerCluster(t testing.TB, size int) *dockerCluster {
 	}
 	shared := filepath.Join(root, ".tmp", "chaos-shared")
 	os.RemoveAll(shared)
-	if err := os.MkdirAll(filepath.Join(shared, "runs"), 0o777); err != nil {
-		t.Fatal(err)
+	// Jobs run as nobody and leave their markers in runs.
+	for _, dir := range []string{shared, filepath.Join(shared, "runs")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o1777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secrets := t.TempDir()
+	gossipKey, err := writeSecrets(secrets)
+	if err != nil {
+		t.Fatalf("secrets: %v", err)
 	}
 	image := os.Getenv("GENIE_IMAGE")
 	if image == "" {
 		image = "genie:chaos"
 	}
 	d := &dockerCluster{
-		t: t, root: root, project: "geniechaos", shared: shared,
+		t: t, root: root, project: "geniechaos", shared: shared, secure: secureFromEnv(t),
 		env: append(os.Environ(),
 			"GENIE_IMAGE="+image,
 			"GENIE_S3_IMAGE="+s3Image(image),
@@ -88,11 +262,15 @@ func newDockerCluster(t testing.TB, size int) *dockerCluster {
 			"GENIE_LOG_LEVEL=debug",
 		),
 	}
+	d.env = append(d.env, d.secureEnv(secrets, gossipKey)...)
+	d.connect(filepath.Join(secrets, caFileName))
 	if _, err := d.docker("image", "inspect", image); err != nil {
 		t.Fatalf("image %s is missing: build it with scripts/image.sh %s (make chaos does)", image, image)
 	}
 	d.compose("down", "-v", "--remove-orphans")
-	if out, err := d.compose("up", "--no-start", "--scale", fmt.Sprintf("genie=%d", size)); err != nil {
+	// The store and the nodes only: the suite starts them itself, and it
+	// opens the shared directory to the jobs as init-shared would.
+	if out, err := d.compose("up", "--no-start", "--no-deps", "--scale", fmt.Sprintf("genie=%d", size), "s3", "genie"); err != nil {
 		t.Fatalf("compose up: %v\n%s", err, out)
 	}
 	// Every node gets a fixed address on the cluster network, as it would
@@ -115,6 +293,7 @@ func newDockerCluster(t testing.TB, size int) *dockerCluster {
 	for _, n := range d.nodes() {
 		d.start(n)
 	}
+	d.bootstrapACL()
 	return d
 }
 
@@ -169,10 +348,17 @@ func (d *dockerCluster) nodes() []node {
 			d.t.Fatalf("inspect %s: %q", id, info)
 		}
 		nodes = append(nodes, node{ID: id, Name: strings.TrimPrefix(f[0], "/"), Host: f[1],
-			ClusterIP: strings.TrimSuffix(f[2], "-"), ClientIP: strings.TrimSuffix(f[3], "-")})
+			ClusterIP: strings.TrimSuffix(f[2], "-"), ClientIP: strings.TrimSuffix(f[3], "-"), scheme: d.scheme()})
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	return nodes
+}
+
+func (d *dockerCluster) scheme() string {
+	if d.secure {
+		return "https"
+	}
+	return "http"
 }
 
 func (d *dockerCluster) kill(n node)    { d.must("kill", "-s", "KILL", n.ID) }

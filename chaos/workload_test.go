@@ -92,6 +92,7 @@ func (r *round) problem(format string, args ...interface{}) {
 
 // workload runs the client workers of one round.
 type workload struct {
+	client  *client
 	start   time.Time
 	urls    atomic.Pointer[[]string]
 	clients atomic.Int64 // porcupine client ids
@@ -138,7 +139,7 @@ func (w *workload) submitJobs(ctx context.Context, r *round, worker int) {
 		rec := &jobRecord{ID: fmt.Sprintf("r%d-w%d-%d", r.Index, worker, i), Round: r.Index}
 		deadline := time.Now().Add(submitPatience)
 		for ctx.Err() == nil && time.Now().Before(deadline) {
-			rep := call(ctx, http.MethodPost, w.pick(rng)+"/api/v3/jobs", jobRequest(rec.ID))
+			rep := w.client.call(ctx, http.MethodPost, w.pick(rng)+"/api/v3/jobs", jobRequest(rec.ID))
 			if ctx.Err() != nil {
 				break
 			}
@@ -181,16 +182,16 @@ func (w *workload) changeRegistry(ctx context.Context, r *round, worker int) {
 		switch n := rng.Intn(10); {
 		case n < 4:
 			in.Op = "read"
-			rep = call(ctx, http.MethodGet, base+"?consistent=true", nil)
+			rep = w.client.call(ctx, http.MethodGet, base+"?consistent=true", nil)
 		case n < 6:
 			in.Op, in.Value = "status", []string{"UP", "OUT_OF_SERVICE"}[rng.Intn(2)]
-			rep = call(ctx, http.MethodPatch, base, []map[string]string{{"op": "replace", "path": "/status", "value": in.Value}})
+			rep = w.client.call(ctx, http.MethodPatch, base, []map[string]string{{"op": "replace", "path": "/status", "value": in.Value}})
 		case n < 8:
 			in.Op, in.Value = "tag+", []string{"a", "b", "c"}[rng.Intn(3)]
-			rep = call(ctx, http.MethodPost, base+"/tags", []string{in.Value})
+			rep = w.client.call(ctx, http.MethodPost, base+"/tags", []string{in.Value})
 		default:
 			in.Op, in.Value = "tag-", []string{"a", "b", "c"}[rng.Intn(3)]
-			rep = call(ctx, http.MethodDelete, base+"/tags/"+in.Value, nil)
+			rep = w.client.call(ctx, http.MethodDelete, base+"/tags/"+in.Value, nil)
 		}
 		ret := w.now()
 		if ctx.Err() != nil && rep.err != nil {

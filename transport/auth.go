@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -86,7 +87,16 @@ func (h *handler) resolveToken(r *http.Request, secret string) (acl.Identity, er
 	hash := acl.HashSecret(secret)
 	tok := h.backend.State().ACLTokenBySecretHash(hash)
 	if tok == nil {
-		if in, ok := h.backend.(Internal); ok && in.ReadBarrier(r.Context()) == nil {
+		if in, ok := h.backend.(Internal); ok {
+			// Without a leader to say how far the log goes, the node
+			// cannot tell an unknown token from one it has not seen yet:
+			// the client is told to come back, not that it is refused.
+			if err := in.ReadBarrier(r.Context()); err != nil {
+				var unavailable *UnavailableError
+				if errors.As(err, &unavailable) {
+					return acl.Identity{}, err
+				}
+			}
 			tok = h.backend.State().ACLTokenBySecretHash(hash)
 		}
 	}
