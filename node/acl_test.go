@@ -83,12 +83,7 @@ func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
 		cfg.TLS = ca.Config(t, tlsutil.CertOpts{Kind: tlsutil.ServerCert})
 	})
 	ctx := context.Background()
-	boot, err := tlsClient(t, n, ca, "").ACL().Bootstrap(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := tlsClient(t, n, ca, boot.SecretID)
-	register(t, admin)
+	admin, adminSecret := bootstrapTLS(t, n, ca)
 	secrets := map[string]string{
 		"readonly": newToken(t, admin, "reader", "readonly"),
 		"alice":    newToken(t, admin, "alice", "user"),
@@ -115,7 +110,7 @@ func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
 		{"readonly", secrets["readonly"], acl.RoleReadOnly, false, plain},
 		{"user-own-job", secrets["alice"], acl.RoleUser, true, plain},
 		{"user-other-job", secrets["bob"], acl.RoleUser, false, plain},
-		{"admin", boot.SecretID, acl.RoleAdmin, false, plain},
+		{"admin", adminSecret, acl.RoleAdmin, false, plain},
 		{"server", "", "server", false, server},
 	}
 	routes := transport.Routes(n.httpServer.Handler)
@@ -409,12 +404,7 @@ func TestUserLimitHoldsAcrossNodes(t *testing.T) {
 		cfg.TLS = ca.Config(t, tlsutil.CertOpts{Kind: tlsutil.ServerCert})
 	})
 	ctx := context.Background()
-	boot, err := tlsClient(t, c.Nodes[0], ca, "").ACL().Bootstrap(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := tlsClient(t, c.Nodes[0], ca, boot.SecretID)
-	register(t, admin)
+	admin, _ := bootstrapTLS(t, c.Nodes[0], ca)
 	if _, err := admin.Operator().SetLimits(ctx, &api.LimitsUpdate{UserActive: limit}); err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +453,7 @@ func TestUserLimitHoldsAcrossNodes(t *testing.T) {
 	if _, err := clients[2].Jobs().Submit(ctx, shellJobAs("", "sleep 600")); err != nil {
 		t.Fatalf("submission after a kill: %v", err)
 	}
-	_, err = clients[0].Jobs().Submit(ctx, shellJobAs("", "sleep 600"))
+	_, err := clients[0].Jobs().Submit(ctx, shellJobAs("", "sleep 600"))
 	wantStatus(t, err, http.StatusTooManyRequests)
 	limits, err := clients[2].Operator().Limits(ctx)
 	if err != nil || limits.UserActive != limit {

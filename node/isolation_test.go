@@ -70,12 +70,7 @@ func TestJobsCannotReachTheNodesSecrets(t *testing.T) {
 	cfg.RunAsUser = true
 	n := StartNode(t, cfg)
 	ctx := context.Background()
-	boot, err := tlsClient(t, n, ca, "").ACL().Bootstrap(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := tlsClient(t, n, ca, boot.SecretID)
-	register(t, admin)
+	admin, _ := bootstrapTLS(t, n, ca)
 	alice := tlsClient(t, n, ca, newToken(t, admin, aliceName, "user"))
 	bob := tlsClient(t, n, ca, newToken(t, admin, bobName, "user"))
 

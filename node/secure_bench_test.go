@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
@@ -33,12 +32,7 @@ func BenchmarkClusterSubmitSecured(b *testing.B) {
 	for _, n := range secured.Nodes {
 		n.holdRunner.Store(true)
 	}
-	boot, err := tlsClient(b, secured.Nodes[0], ca, "").ACL().Bootstrap(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	admin := tlsClient(b, secured.Nodes[0], ca, boot.SecretID)
-	register(b, admin)
+	admin, _ := bootstrapTLS(b, secured.Nodes[0], ca)
 	user := newToken(b, admin, "alice", "user")
 	for _, n := range secured.Nodes {
 		waitFor(b, 10*time.Second, "the registry everywhere", func() bool { return n.State().Command("sh") != nil })

@@ -34,6 +34,19 @@ func tlsClient(t testing.TB, n *Node, ca *tlsutil.TestCA, secret string) *api.Cl
 	return c
 }
 
+// bootstrapTLS bootstraps ACLs through n over TLS, registers the test
+// cluster and command, and returns an admin client and its secret.
+func bootstrapTLS(t testing.TB, n *Node, ca *tlsutil.TestCA) (*api.Client, string) {
+	t.Helper()
+	boot, err := tlsClient(t, n, ca, "").ACL().Bootstrap(context.Background())
+	if err != nil {
+		t.Fatalf("bootstrap over TLS: %v", err)
+	}
+	admin := tlsClient(t, n, ca, boot.SecretID)
+	register(t, admin)
+	return admin, boot.SecretID
+}
+
 // httpsWith is an HTTPS client trusting ca that presents cert, if any.
 func httpsWith(t testing.TB, ca *tlsutil.TestCA, certPEM, keyPEM string) *http.Client {
 	t.Helper()
@@ -62,19 +75,14 @@ func TestTLSClusterWorksAndRefusesForgedPeers(t *testing.T) {
 	ctx := context.Background()
 	leader := c.WaitForLeader()
 	follower := c.Followers()[0]
-	boot, err := tlsClient(t, follower, ca, "").ACL().Bootstrap(ctx)
-	if err != nil {
-		t.Fatalf("bootstrap over TLS: %v", err)
-	}
-	admin := tlsClient(t, follower, ca, boot.SecretID)
-	register(t, admin)
+	admin, adminSecret := bootstrapTLS(t, follower, ca)
 	id, err := admin.Jobs().Submit(ctx, shellJob("echo over tls"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitStatus(t, admin, id, api.JobStatusSucceeded, 30*time.Second)
 	for _, n := range c.Nodes {
-		if out, err := readStdout(ctx, tlsClient(t, n, ca, boot.SecretID), id); err != nil || out != "over tls\n" {
+		if out, err := readStdout(ctx, tlsClient(t, n, ca, adminSecret), id); err != nil || out != "over tls\n" {
 			t.Fatalf("output through %s: %q %v", n.Name(), out, err)
 		}
 	}
@@ -100,7 +108,7 @@ func TestTLSClusterWorksAndRefusesForgedPeers(t *testing.T) {
 	for name, hc := range forgers {
 		for _, path := range []string{transport.InternalApplyPath, transport.InternalSubmitPath} {
 			req, _ := http.NewRequest(http.MethodPost, leader.URL()+path, bytes.NewReader(entry))
-			req.Header.Set("Authorization", "Bearer "+boot.SecretID)
+			req.Header.Set("Authorization", "Bearer "+adminSecret)
 			resp, err := hc.Do(req)
 			if err == nil {
 				resp.Body.Close()
