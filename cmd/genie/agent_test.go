@@ -41,8 +41,10 @@ func TestAgentDevNodeAnswersTheCLI(t *testing.T) {
 	signals := make(chan os.Signal, 1)
 	agent := &AgentCommand{UI: ui, Stderr: &strings.Builder{}, signals: signals}
 	done := make(chan int, 1)
+	gossipAddr := freeAddr(t)
 	go func() {
-		done <- agent.Run([]string{"-dev", "-data-dir", node.PassableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-kill-grace", "1s"})
+		done <- agent.Run([]string{"-dev", "-data-dir", node.PassableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0",
+			"-gossip-addr", gossipAddr, "-kill-grace", "1s"})
 	}()
 	var addr string
 	waitUntil(t, 30*time.Second, "the agent to announce its address", func() bool {
@@ -132,7 +134,8 @@ func buildGenie(t testing.TB) string {
 // startAgent runs the binary as a -dev node and waits until it serves.
 func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string, extra ...string) *exec.Cmd {
 	t.Helper()
-	args := append([]string{"agent", "-dev", "-data-dir", dataDir, "-http-addr", httpAddr, "-raft-addr", raftAddr}, extra...)
+	args := append([]string{"agent", "-dev", "-data-dir", dataDir, "-http-addr", httpAddr, "-raft-addr", raftAddr,
+		"-gossip-addr", freeAddr(t)}, extra...)
 	cmd := runAgent(t, bin, dataDir, args...)
 	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
 	waitUntil(t, 30*time.Second, "the agent to serve", func() bool {
