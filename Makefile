@@ -39,6 +39,8 @@ chaos:
 	scripts/image.sh genie:chaos
 	mkdir -p $(TESTTMP)
 	TMPDIR=$(TESTTMP) GENIE_IMAGE=genie:chaos $(GO) test -tags chaos -count=1 -v -timeout 40m -run 'TestChaos|TestCompose' ./chaos
+	# One round of each fault on the other raft log store.
+	TMPDIR=$(TESTTMP) GENIE_IMAGE=genie:chaos GENIE_CHAOS_REPS=1 GENIE_RAFT_LOG_STORE=bolt $(GO) test -tags chaos -count=1 -v -timeout 40m -run 'TestChaos' ./chaos
 
 # Tools the tests run: versitygw, a real S3-protocol server (it checks
 # request signatures as AWS does). Installed once into .tools/.
@@ -51,6 +53,8 @@ tools: .tools/versitygw
 test: lint tools
 	mkdir -p $(TESTTMP)
 	TMPDIR=$(TESTTMP) $(GO) test -count=1 -timeout 30m $(PKGS)
+	# The node and cluster suites again on the other raft log store.
+	TMPDIR=$(TESTTMP) GENIE_TEST_RAFT_LOG_STORE=bolt $(GO) test -count=1 -timeout 30m ./node
 
 # Benchmarks with figures for the README: submissions, end-to-end jobs
 # against raw process starts, memory with 10,000 finished jobs, the runner.
@@ -62,6 +66,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench 'BenchmarkNodeRSSWithFinishedJobs' -benchtime 1x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterSubmit$$' -benchtime 10000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterSubmitSecured' -benchtime 20000x ./node && \
+	$(GO) test -run '^$$' -bench 'BenchmarkRaftApply' -benchtime 20000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterBurstBalance' -benchtime 5x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkLeaderFailover' -benchtime 7x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner && \

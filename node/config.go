@@ -44,6 +44,10 @@ type Config struct {
 
 	// RaftAddr is the host:port of the raft transport.
 	RaftAddr string
+	// RaftLogStore is the raft log store of a new data dir: LogStoreBolt or
+	// LogStoreWAL. Empty opens what the data dir holds, else the default.
+	// A data dir keeps the store it was made with.
+	RaftLogStore string
 	// RaftTimeout is raft's heartbeat and election timeout: how long
 	// followers wait to hear from a leader before they elect another (the
 	// leader's lease is half of it). Lower fails over faster; too low
@@ -224,6 +228,11 @@ func (c *Config) Validate() error {
 	}
 	if c.BootstrapExpect < 0 {
 		errs = append(errs, errors.New("BootstrapExpect: must not be negative"))
+	}
+	switch c.RaftLogStore {
+	case "", LogStoreBolt, LogStoreWAL:
+	default:
+		errs = append(errs, fmt.Errorf("RaftLogStore: %q is not %s or %s", c.RaftLogStore, LogStoreBolt, LogStoreWAL))
 	}
 	switch c.GossipPreset {
 	case "lan", "local":

@@ -21,7 +21,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/memberlist"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/genie-cluster/genie/archive"
 	"github.com/genie-cluster/genie/balance"
@@ -41,7 +40,7 @@ type Node struct {
 
 	fsm           *fsm.FSM
 	raft          *raft.Raft
-	raftStore     *raftboltdb.BoltStore
+	raftStore     logStore
 	raftTransport *raft.NetworkTransport
 
 	gossip     *memberlist.Memberlist

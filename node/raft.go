@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 
 	"github.com/genie-cluster/genie/tlsutil"
 )
@@ -56,17 +54,16 @@ func (n *Node) setupRaft() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("raft dir: %w", err)
 	}
-	// NoFreelistSync: bolt rebuilds its freelist on open instead of writing
-	// it on every commit, which halves the bytes each batch of entries
-	// syncs (Consul offers the same).
-	store, err := raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
-	})
+	kind, err := chooseLogStore(dir, n.config.RaftLogStore)
 	if err != nil {
-		return fmt.Errorf("raft store: %w", err)
+		return fmt.Errorf("raft log store: %w", err)
+	}
+	store, err := openLogStore(dir, kind, n.logger.Named("raft-log"))
+	if err != nil {
+		return fmt.Errorf("raft %s log store: %w", kind, err)
 	}
 	n.raftStore = store
+	n.logger.Info("raft log store", "store", kind)
 	logs, err := raft.NewLogCache(raftLogCacheSize, store)
 	if err != nil {
 		return err

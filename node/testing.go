@@ -27,6 +27,8 @@ func TestConfig(t testing.TB, dataDir string) *Config {
 	cfg.BootstrapExpect = 1
 	cfg.KillGrace = 2 * time.Second
 	cfg.Logger = TestLogger(t)
+	// GENIE_TEST_RAFT_LOG_STORE runs a suite on one log store.
+	cfg.RaftLogStore = os.Getenv("GENIE_TEST_RAFT_LOG_STORE")
 	return cfg
 }
 

@@ -72,6 +72,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "host:port for the REST API")
 	fs.StringVar(&cfg.AdvertiseAddr, "advertise", cfg.AdvertiseAddr, "IP peers and clients reach this node at when an address binds 0.0.0.0 (default: the host's private IP)")
 	fs.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "host:port for raft traffic between nodes")
+	fs.StringVar(&cfg.RaftLogStore, "raft-log-store", cfg.RaftLogStore, "raft log store of a new data dir: wal or bolt (default wal); an existing data dir keeps its own")
 	fs.DurationVar(&cfg.RaftTimeout, "raft-timeout", cfg.RaftTimeout, "raft heartbeat and election timeout; the leader's lease is half of it")
 	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "host:port for gossip (TCP and UDP)")
 	fs.StringVar(&cfg.EncryptKey, "encrypt", cfg.EncryptKey, "base64 gossip encryption key (\"genie operator gossip keygen\"); seeds <data-dir>/local.keyring, which wins once it exists")

@@ -1,0 +1,264 @@
+package node
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	wal "github.com/hashicorp/raft-wal"
+	"go.etcd.io/bbolt"
+)
+
+// raftBenchEntryBytes is about the size of the log entry a job submission
+// commits.
+const raftBenchEntryBytes = 200
+
+// raftBenchStore is a log and stable store in one, closed after raft.
+type raftBenchStore interface {
+	raft.LogStore
+	raft.StableStore
+	io.Closer
+}
+
+// raftBenchStores open each log store a node can be given in dir.
+var raftBenchStores = []struct {
+	name string
+	open func(dir string, logger hclog.Logger) (raftBenchStore, error)
+}{
+	{"bolt", func(dir string, _ hclog.Logger) (raftBenchStore, error) {
+		// The same options as setupRaft.
+		return raftboltdb.New(raftboltdb.Options{
+			Path:        filepath.Join(dir, "raft.db"),
+			BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
+		})
+	}},
+	{"wal", func(dir string, logger hclog.Logger) (raftBenchStore, error) {
+		// Default segment size (64 MiB).
+		walDir := filepath.Join(dir, "wal")
+		if err := os.MkdirAll(walDir, 0o700); err != nil {
+			return nil, err
+		}
+		return wal.Open(walDir, wal.WithLogger(logger))
+	}},
+}
+
+// BenchmarkRaftApply measures the raw apply rate of a 3-node raft group on
+// 127.0.0.1 with genie's raft configuration and a log store per
+// sub-benchmark, but no HTTP and an FSM that only counts entries: the
+// ceiling for BenchmarkClusterSubmit. W writers apply b.N entries of
+// raftBenchEntryBytes on the leader.
+func BenchmarkRaftApply(b *testing.B) {
+	for _, store := range raftBenchStores {
+		b.Run(store.name, func(b *testing.B) {
+			for _, writers := range []int{16, 64} {
+				b.Run(fmt.Sprintf("writers-%d", writers), func(b *testing.B) {
+					leader := raftBenchGroup(b, 3, store.open)
+					b.ResetTimer()
+					lat, elapsed := raftApplyFrom(b, leader, writers, b.N)
+					b.StopTimer()
+					b.ReportMetric(float64(b.N)/elapsed.Seconds(), "applies/s")
+					b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+					b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+				})
+			}
+		})
+	}
+}
+
+// raftApplyFrom applies total entries to leader from writers goroutines
+// and returns the sorted latencies and the elapsed time.
+func raftApplyFrom(b *testing.B, leader *raft.Raft, writers, total int) ([]time.Duration, time.Duration) {
+	buf := make([]byte, raftBenchEntryBytes)
+	for i := range buf {
+		buf[i] = byte('a' + i%26)
+	}
+	lat := make([]time.Duration, total)
+	var next, failed atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(total) {
+					return
+				}
+				t0 := time.Now()
+				err := leader.Apply(buf, 10*time.Second).Error()
+				lat[i] = time.Since(t0)
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d applies failed, first: %v", f, total, firstErr.Load())
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat, elapsed
+}
+
+// raftBenchGroup starts n raft servers over TCP on 127.0.0.1, each with its
+// own data dir and a store from open, bootstraps them as one group and
+// returns its leader. Cleanup shuts them all down.
+func raftBenchGroup(b *testing.B, n int, open func(string, hclog.Logger) (raftBenchStore, error)) *raft.Raft {
+	b.Helper()
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
+	dirs := make([]string, n)
+	trans := make([]*raft.NetworkTransport, n)
+	stores := make([]raftBenchStore, n)
+	rafts := make([]*raft.Raft, n)
+	// Registered after the temp dirs are made, so run before they go.
+	for i := range dirs {
+		dirs[i] = b.TempDir()
+	}
+	b.Cleanup(func() {
+		for _, r := range rafts {
+			if r != nil {
+				r.Shutdown().Error()
+			}
+		}
+		for _, t := range trans {
+			if t != nil {
+				t.Close()
+			}
+		}
+		for _, s := range stores {
+			if s != nil {
+				s.Close()
+			}
+		}
+	})
+
+	var servers []raft.Server
+	for i := range trans {
+		t, err := raft.NewTCPTransportWithLogger("127.0.0.1:0", nil, raftMaxPool, raftTCPTimeout, logger)
+		if err != nil {
+			b.Fatalf("transport %d: %v", i, err)
+		}
+		trans[i] = t
+		servers = append(servers, raft.Server{
+			ID: raftBenchID(i), Address: t.LocalAddr(), Suffrage: raft.Voter,
+		})
+	}
+	cfg := raft.Configuration{Servers: servers}
+
+	for i := range rafts {
+		store, err := open(dirs[i], logger)
+		if err != nil {
+			b.Fatalf("store %d: %v", i, err)
+		}
+		stores[i] = store
+		logs, err := raft.NewLogCache(raftLogCacheSize, store)
+		if err != nil {
+			b.Fatal(err)
+		}
+		snaps, err := raft.NewFileSnapshotStoreWithLogger(dirs[i], raftSnapshotsKept, logger)
+		if err != nil {
+			b.Fatalf("snapshot store %d: %v", i, err)
+		}
+		conf := raftBenchConfig(raftBenchID(i), logger)
+		if err := raft.BootstrapCluster(conf, logs, store, snaps, trans[i], cfg); err != nil {
+			b.Fatalf("bootstrap %d: %v", i, err)
+		}
+		r, err := raft.NewRaft(conf, &countingFSM{}, logs, store, snaps, trans[i])
+		if err != nil {
+			b.Fatalf("start raft %d: %v", i, err)
+		}
+		rafts[i] = r
+	}
+
+	var leader *raft.Raft
+	waitFor(b, 10*time.Second, "a raft leader", func() bool {
+		for _, r := range rafts {
+			if r.State() == raft.Leader {
+				leader = r
+				return true
+			}
+		}
+		return false
+	})
+	return leader
+}
+
+func raftBenchID(i int) raft.ServerID {
+	return raft.ServerID(fmt.Sprintf("raft-bench-%d", i))
+}
+
+// raftBenchConfig is the raft configuration a genie node with the default
+// RaftTimeout runs, taken from raftConfig itself, without its leadership
+// channel.
+func raftBenchConfig(id raft.ServerID, logger hclog.Logger) *raft.Config {
+	cfg := DefaultConfig()
+	cfg.Logger = logger
+	n := &Node{id: string(id), config: cfg}
+	conf := n.raftConfig()
+	conf.NotifyCh = nil
+	return conf
+}
+
+// countingFSM counts the commands applied to it, a batch at a time.
+type countingFSM struct {
+	applied atomic.Uint64
+}
+
+var _ raft.BatchingFSM = (*countingFSM)(nil)
+
+func (f *countingFSM) Apply(l *raft.Log) interface{} {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+func (f *countingFSM) ApplyBatch(logs []*raft.Log) []interface{} {
+	var commands uint64
+	for _, l := range logs {
+		if l.Type == raft.LogCommand {
+			commands++
+		}
+	}
+	f.applied.Add(commands)
+	return make([]interface{}, len(logs))
+}
+
+func (f *countingFSM) Snapshot() (raft.FSMSnapshot, error) {
+	return countSnapshot(f.applied.Load()), nil
+}
+
+func (f *countingFSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	var count uint64
+	if err := binary.Read(rc, binary.BigEndian, &count); err != nil {
+		return fmt.Errorf("restore count: %w", err)
+	}
+	f.applied.Store(count)
+	return nil
+}
+
+// countSnapshot is a countingFSM's state: its count.
+type countSnapshot uint64
+
+func (s countSnapshot) Persist(sink raft.SnapshotSink) error {
+	if err := binary.Write(sink, binary.BigEndian, uint64(s)); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (countSnapshot) Release() {}
