@@ -363,7 +363,7 @@ func TestReassignMovesOnlyAnAcceptedJobOfTheLostNode(t *testing.T) {
 	tf.mustApply(JobSubmitRequestType, submit("j2", JobAccepted))
 	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "j2", From: []JobStatus{JobAccepted}, To: JobInit})
 
-	move := &JobReassignRequest{ID: "j1", FromNode: "n1", ToNode: "n2", ToNodeName: "two", StatusMsg: MsgReassigned, Time: 50}
+	move := &JobReassignRequest{ID: "j1", FromNode: "n1", ToNode: "n2", ToNodeName: "two", StatusMsg: ReassignedMsg("two"), Time: 50}
 	res := tf.mustApply(JobReassignRequestType, move)
 	if res.Job.Node != "n2" || res.Job.NodeName != "two" || res.Job.Status != JobAccepted || res.Job.Updated != 50 {
 		t.Fatalf("after the move: %+v", res.Job)

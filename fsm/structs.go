@@ -271,7 +271,6 @@ const (
 	MsgTimeout        = "Job exceeded timeout."
 	MsgSucceeded      = "Job finished successfully."
 	MsgFailed         = "Job failed."
-	MsgAccepted       = "Job accepted and queued on a node."
 	MsgInit           = "Job is being set up."
 	MsgRunning        = "Job is running."
 	MsgTooMuchMemory  = "Job requests more memory than any node has."
@@ -279,5 +278,15 @@ const (
 	MsgLostOnRestart  = "Job process was lost while the node was down."
 	MsgNodeRestartRun = "Node restarted before the job started."
 	MsgNodeLost       = "Job failed: node lost."
-	MsgReassigned     = "Job accepted and queued on a node, after its first node was lost."
 )
+
+// PlacedMsg is an accepted job's message: the node it was placed on, so a
+// placed job is never mistaken for one that waits.
+func PlacedMsg(nodeName string) string {
+	return "Job accepted and placed on node " + nodeName + "."
+}
+
+// ReassignedMsg is the message of a job moved off a lost node.
+func ReassignedMsg(nodeName string) string {
+	return "Job accepted and placed on node " + nodeName + ", after its first node was lost."
+}

@@ -85,7 +85,7 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		Request:       req,
 		RequestHash:   sub.RequestHash,
 		Status:        fsm.JobAccepted,
-		StatusMsg:     fsm.MsgAccepted,
+		StatusMsg:     fsm.PlacedMsg(n.config.NodeName),
 		Node:          n.id,
 		NodeName:      n.config.NodeName,
 		ClusterID:     cluster.ID,

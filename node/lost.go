@@ -90,7 +90,7 @@ func (n *Node) reassign(ctx context.Context, j *fsm.Job) error {
 	n.logger.Info("moving a job off a lost node", "job", j.ID, "from", j.NodeName, "to", name)
 	_, err := n.Apply(ctx, fsm.JobReassignRequestType, &fsm.JobReassignRequest{
 		ID: j.ID, FromNode: j.Node, ToNode: target, ToNodeName: name,
-		StatusMsg: fsm.MsgReassigned, Time: time.Now().UnixMilli(),
+		StatusMsg: fsm.ReassignedMsg(name), Time: time.Now().UnixMilli(),
 	})
 	if err == nil {
 		n.metrics.jobsReassigned.Inc()

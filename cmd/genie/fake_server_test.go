@@ -272,7 +272,7 @@ func (f *fakeGenie) submit(w http.ResponseWriter, r *http.Request) {
 	case len(args) == 1 && args[0] == "invalid":
 		final = fakeStep{api.JobStatusInvalid, "Job requests more memory than any node has.", nil}
 	}
-	timeline := []fakeStep{{api.JobStatusAccepted, "Job accepted and queued on a node.", nil}}
+	timeline := []fakeStep{{api.JobStatusAccepted, "Job accepted and placed on node node-1.", nil}}
 	if final.status != api.JobStatusInvalid {
 		timeline = append(timeline,
 			fakeStep{api.JobStatusInit, "Job is being set up.", nil},
