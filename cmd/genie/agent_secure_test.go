@@ -91,11 +91,13 @@ func TestSecuredAgentReloadsCertificatesOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	var boot *api.ACLToken
 	waitUntil(t, 30*time.Second, "the secured agent to serve", func() bool {
-		boot, err = c.ACL().Bootstrap(ctx)
-		return err == nil
+		return c.Agent().Health(ctx) == nil
 	})
+	boot, err := c.ACL().Bootstrap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, _ = api.NewClient(&api.Config{Address: "https://" + httpAddr, Token: boot.SecretID, TLS: &api.TLSConfig{CACert: tlsCfg.CAFile}})
 	if _, err := c.Clusters().Create(ctx, &api.Cluster{ID: "local", Name: "local", User: "ops", Version: "1",
 		Tags: []string{"sched:adhoc"}, Status: api.ClusterStatusUp}); err != nil {
