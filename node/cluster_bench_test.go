@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -87,26 +88,41 @@ func submitWith(b *testing.B, hc *http.Client, token string, urls []string, clie
 }
 
 // BenchmarkClusterSubmit measures durable submissions to a 3-node cluster
-// from 16 clients, all on one node (a follower) and spread over all nodes.
+// from 16 and 64 clients, all on one node (a follower) and spread over all
+// nodes, and in the same run the raw raft group's apply rate with as many
+// writers, on the same log store: the ceiling the cluster is held to.
 func BenchmarkClusterSubmit(b *testing.B) {
-	for _, mode := range []string{"clients-on-one-follower", "clients-on-all-nodes"} {
-		b.Run(mode, func(b *testing.B) {
-			c := benchCluster(b)
-			var urls []string
-			if mode == "clients-on-one-follower" {
-				urls = []string{"http://" + c.Followers()[0].HTTPAddr() + "/api/v3/jobs"}
-			} else {
-				for _, n := range c.Nodes {
-					urls = append(urls, "http://"+n.HTTPAddr()+"/api/v3/jobs")
+	store := os.Getenv("GENIE_TEST_RAFT_LOG_STORE")
+	if store == "" {
+		store = DefaultLogStore
+	}
+	for _, clients := range []int{16, 64} {
+		for _, mode := range []string{"clients-on-one-follower", "clients-on-all-nodes"} {
+			b.Run(fmt.Sprintf("%s-%d", mode, clients), func(b *testing.B) {
+				leader, stop := raftBenchGroup(b, 3, store)
+				raftLat, raftElapsed := raftApplyFrom(b, leader, clients, b.N)
+				stop()
+				c := benchCluster(b)
+				var urls []string
+				if mode == "clients-on-one-follower" {
+					urls = []string{c.Followers()[0].URL() + "/api/v3/jobs"}
+				} else {
+					for _, n := range c.Nodes {
+						urls = append(urls, n.URL()+"/api/v3/jobs")
+					}
 				}
-			}
-			b.ResetTimer()
-			lat, elapsed := submitFrom(b, urls, 16, b.N)
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submits/s")
-			b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
-		})
+				b.ResetTimer()
+				lat, elapsed := submitFrom(b, urls, clients, b.N)
+				b.StopTimer()
+				rate, raftRate := float64(b.N)/elapsed.Seconds(), float64(b.N)/raftElapsed.Seconds()
+				b.ReportMetric(rate, "submits/s")
+				b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+				b.ReportMetric(raftRate, "raft-applies/s")
+				b.ReportMetric(float64(percentile(raftLat, 0.99).Microseconds())/1000, "raft-p99-ms")
+				b.ReportMetric(rate/raftRate, "of-raft")
+			})
+		}
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -14,43 +12,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	wal "github.com/hashicorp/raft-wal"
-	"go.etcd.io/bbolt"
 )
 
 // raftBenchEntryBytes is about the size of the log entry a job submission
 // commits.
 const raftBenchEntryBytes = 200
-
-// raftBenchStore is a log and stable store in one, closed after raft.
-type raftBenchStore interface {
-	raft.LogStore
-	raft.StableStore
-	io.Closer
-}
-
-// raftBenchStores open each log store a node can be given in dir.
-var raftBenchStores = []struct {
-	name string
-	open func(dir string, logger hclog.Logger) (raftBenchStore, error)
-}{
-	{"bolt", func(dir string, _ hclog.Logger) (raftBenchStore, error) {
-		// The same options as setupRaft.
-		return raftboltdb.New(raftboltdb.Options{
-			Path:        filepath.Join(dir, "raft.db"),
-			BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
-		})
-	}},
-	{"wal", func(dir string, logger hclog.Logger) (raftBenchStore, error) {
-		// Default segment size (64 MiB).
-		walDir := filepath.Join(dir, "wal")
-		if err := os.MkdirAll(walDir, 0o700); err != nil {
-			return nil, err
-		}
-		return wal.Open(walDir, wal.WithLogger(logger))
-	}},
-}
 
 // BenchmarkRaftApply measures the raw apply rate of a 3-node raft group on
 // 127.0.0.1 with genie's raft configuration and a log store per
@@ -58,11 +24,11 @@ var raftBenchStores = []struct {
 // ceiling for BenchmarkClusterSubmit. W writers apply b.N entries of
 // raftBenchEntryBytes on the leader.
 func BenchmarkRaftApply(b *testing.B) {
-	for _, store := range raftBenchStores {
-		b.Run(store.name, func(b *testing.B) {
+	for _, store := range []string{LogStoreBolt, LogStoreWAL} {
+		b.Run(store, func(b *testing.B) {
 			for _, writers := range []int{16, 64} {
 				b.Run(fmt.Sprintf("writers-%d", writers), func(b *testing.B) {
-					leader := raftBenchGroup(b, 3, store.open)
+					leader, _ := raftBenchGroup(b, 3, store)
 					b.ResetTimer()
 					lat, elapsed := raftApplyFrom(b, leader, writers, b.N)
 					b.StopTimer()
@@ -116,36 +82,41 @@ func raftApplyFrom(b *testing.B, leader *raft.Raft, writers, total int) ([]time.
 }
 
 // raftBenchGroup starts n raft servers over TCP on 127.0.0.1, each with its
-// own data dir and a store from open, bootstraps them as one group and
-// returns its leader. Cleanup shuts them all down.
-func raftBenchGroup(b *testing.B, n int, open func(string, hclog.Logger) (raftBenchStore, error)) *raft.Raft {
+// own data dir and a log store of kind, opened as a node opens it,
+// bootstraps them as one group and returns its leader and a function that
+// shuts them all down (Cleanup calls it too).
+func raftBenchGroup(b *testing.B, n int, kind string) (*raft.Raft, func()) {
 	b.Helper()
 	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
 	dirs := make([]string, n)
 	trans := make([]*raft.NetworkTransport, n)
-	stores := make([]raftBenchStore, n)
+	stores := make([]logStore, n)
 	rafts := make([]*raft.Raft, n)
 	// Registered after the temp dirs are made, so run before they go.
 	for i := range dirs {
 		dirs[i] = b.TempDir()
 	}
-	b.Cleanup(func() {
-		for _, r := range rafts {
-			if r != nil {
-				r.Shutdown().Error()
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			for _, r := range rafts {
+				if r != nil {
+					r.Shutdown().Error()
+				}
 			}
-		}
-		for _, t := range trans {
-			if t != nil {
-				t.Close()
+			for _, t := range trans {
+				if t != nil {
+					t.Close()
+				}
 			}
-		}
-		for _, s := range stores {
-			if s != nil {
-				s.Close()
+			for _, s := range stores {
+				if s != nil {
+					s.Close()
+				}
 			}
-		}
-	})
+		})
+	}
+	b.Cleanup(stop)
 
 	var servers []raft.Server
 	for i := range trans {
@@ -161,7 +132,7 @@ func raftBenchGroup(b *testing.B, n int, open func(string, hclog.Logger) (raftBe
 	cfg := raft.Configuration{Servers: servers}
 
 	for i := range rafts {
-		store, err := open(dirs[i], logger)
+		store, err := openLogStore(dirs[i], kind, logger)
 		if err != nil {
 			b.Fatalf("store %d: %v", i, err)
 		}
@@ -195,7 +166,7 @@ func raftBenchGroup(b *testing.B, n int, open func(string, hclog.Logger) (raftBe
 		}
 		return false
 	})
-	return leader
+	return leader, stop
 }
 
 func raftBenchID(i int) raft.ServerID {
