@@ -69,6 +69,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench 'BenchmarkRaftApply' -benchtime 20000x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterBurstBalance' -benchtime 5x ./node && \
 	$(GO) test -run '^$$' -bench 'BenchmarkLeaderFailover' -benchtime 7x ./cmd/genie && \
+	$(GO) test -run '^$$' -bench 'BenchmarkClusterCostPerJob' -benchtime 3000x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner && \
 	$(GO) test -run '^$$' -bench BenchmarkFetch -benchtime 200x ./blob && \
 	$(GO) test -run '^$$' -bench BenchmarkS3ArchiveUpload -benchtime 20x ./archive
