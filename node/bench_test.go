@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -63,6 +64,48 @@ func postJobAs(hc *http.Client, url, token string, body []byte) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// runConcurrently runs op total times from workers goroutines (op gets
+// the worker's number) and returns the sorted latencies and the elapsed
+// time; any failure fails the benchmark, naming what failed and the first
+// error.
+func runConcurrently(b *testing.B, workers, total int, what string, op func(worker int) error) ([]time.Duration, time.Duration) {
+	lat := make([]time.Duration, total)
+	var next, failed atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(total); i = next.Add(1) - 1 {
+				t0 := time.Now()
+				err := op(w)
+				lat[i] = time.Since(t0)
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d %s failed, first: %v", f, total, what, firstErr.Load())
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat, elapsed
+}
+
+// accepted turns postJob's answer into an error unless it is 202.
+func accepted(code int, err error) error {
+	if err == nil && code != http.StatusAccepted {
+		err = fmt.Errorf("answered %d", code)
+	}
+	return err
+}
+
 func percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
@@ -86,37 +129,11 @@ func BenchmarkSubmit(b *testing.B) {
 	url := "http://" + n.HTTPAddr() + "/api/v3/jobs"
 	hc := benchClient(clients)
 
-	lat := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var failures atomic.Int64
 	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				t0 := time.Now()
-				code, err := postJob(hc, url, body)
-				lat[i] = time.Since(t0)
-				if err != nil || code != http.StatusAccepted {
-					failures.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	lat, elapsed := runConcurrently(b, clients, b.N, "submissions", func(_ int) error {
+		return accepted(postJob(hc, url, body))
+	})
 	b.StopTimer()
-	if f := failures.Load(); f > 0 {
-		b.Fatalf("%d of %d submissions failed", f, b.N)
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "submits/s")
 	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")

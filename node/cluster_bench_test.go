@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,36 +54,9 @@ func submitFrom(b *testing.B, urls []string, clients, total int) ([]time.Duratio
 // submitWith is submitFrom through hc, sending token when it is set.
 func submitWith(b *testing.B, hc *http.Client, token string, urls []string, clients, total int) ([]time.Duration, time.Duration) {
 	body, _ := json.Marshal(shellJob("true"))
-	lat := make([]time.Duration, total)
-	var next atomic.Int64
-	var failed atomic.Int64
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
-		wg.Add(1)
-		go func(url string) {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(total) {
-					return
-				}
-				t0 := time.Now()
-				code, err := postJobAs(hc, url, token, body)
-				lat[i] = time.Since(t0)
-				if err != nil || code != http.StatusAccepted {
-					failed.Add(1)
-				}
-			}
-		}(urls[w%len(urls)])
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if f := failed.Load(); f > 0 {
-		b.Fatalf("%d of %d submissions failed", f, total)
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return lat, elapsed
+	return runConcurrently(b, clients, total, "submissions", func(w int) error {
+		return accepted(postJobAs(hc, urls[w%len(urls)], token, body))
+	})
 }
 
 // BenchmarkClusterSubmit measures durable submissions to a 3-node cluster

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -48,37 +47,9 @@ func raftApplyFrom(b *testing.B, leader *raft.Raft, writers, total int) ([]time.
 	for i := range buf {
 		buf[i] = byte('a' + i%26)
 	}
-	lat := make([]time.Duration, total)
-	var next, failed atomic.Int64
-	var firstErr atomic.Value
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(total) {
-					return
-				}
-				t0 := time.Now()
-				err := leader.Apply(buf, 10*time.Second).Error()
-				lat[i] = time.Since(t0)
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if f := failed.Load(); f > 0 {
-		b.Fatalf("%d of %d applies failed, first: %v", f, total, firstErr.Load())
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return lat, elapsed
+	return runConcurrently(b, writers, total, "applies", func(int) error {
+		return leader.Apply(buf, 10*time.Second).Error()
+	})
 }
 
 // raftBenchGroup starts n raft servers over TCP on 127.0.0.1, each with its
