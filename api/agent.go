@@ -24,6 +24,9 @@ type Member struct {
 	MaxMemory  int64  `json:"maxMemory"`
 	Draining   bool   `json:"draining"`
 	Zone       string `json:"zone"`
+	// QueuedJobs is the length of the cluster's queue: jobs accepted and
+	// waiting for room on any node. Every member reports the same.
+	QueuedJobs int `json:"queuedJobs"`
 }
 
 // Agent calls the endpoints about the node answering and its view of the

@@ -43,16 +43,52 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 		if err := checkUserLimit(txn, j.Request.User); err != nil {
 			return err, jobChange{}
 		}
+		if req.Place {
+			if err := place(txn, &j, req.MaxQueued); err != nil {
+				return err, jobChange{}
+			}
+		}
 	}
 	j.CreateIndex = index
 	j.ModifyIndex = index
 	if j.Status.Terminal() {
 		j.Finished = j.Created
 	}
-	if err := txn.Insert(tableJobs, &j); err != nil {
+	if err := putJob(txn, &j, nil); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j}
+}
+
+// place decides where a new job goes, in the state it commits to: the node
+// the receiving node chose if it still has room, else the least loaded
+// node with room, else the queue. A job never passes one already waiting,
+// so while the queue holds jobs new ones join it, and the leader assigns
+// them in the fair order. A pinned job goes to its node or waits for it.
+func place(txn *memdb.Txn, j *Job, maxQueued int) error {
+	queued := usageOf(txn, queueUsage).Jobs
+	var node *Node
+	if queued == 0 {
+		switch chosen := firstNode(txn, j.Node); {
+		case j.PinnedNode != "":
+			if pinned := firstNode(txn, j.PinnedNode); hasRoom(txn, pinned, j.Memory) {
+				node = pinned
+			}
+		case hasRoom(txn, chosen, j.Memory):
+			node = chosen
+		default:
+			node = leastLoadedWithRoom(txn, j.Memory)
+		}
+	}
+	if node != nil {
+		j.Node, j.NodeName, j.StatusMsg = node.ID, node.Name, PlacedMsg(node.Name)
+		return nil
+	}
+	if maxQueued > 0 && queued >= maxQueued {
+		return Errorf(ErrCodeQueueFull, "the queue is full: %d jobs wait for capacity", queued)
+	}
+	j.Node, j.NodeName, j.StatusMsg = "", "", MsgQueued
+	return nil
 }
 
 func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest) (interface{}, jobChange) {
@@ -99,7 +135,7 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 		}
 	}
 	j.ModifyIndex = index
-	if err := txn.Insert(tableJobs, &j); err != nil {
+	if err := putJob(txn, &j, existing); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
@@ -132,7 +168,7 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 		j.Updated = req.Time
 	}
 	j.ModifyIndex = index
-	if err := txn.Insert(tableJobs, &j); err != nil {
+	if err := putJob(txn, &j, existing); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
@@ -147,14 +183,16 @@ func applyJobReassign(txn *memdb.Txn, index uint64, req *JobReassignRequest) (in
 		// A retry of the move that was committed.
 		return &ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, jobChange{}
 	}
-	if existing.Status != JobAccepted || existing.Node != req.FromNode {
+	if existing.Status != JobAccepted || existing.Node != req.FromNode || req.FromNode == "" {
 		return Errorf(ErrCodeStatus, "job %s is %s on node %s, not ACCEPTED on %s", req.ID, existing.Status, existing.Node, req.FromNode), jobChange{}
 	}
-	if req.ToNode == "" {
-		return Errorf(ErrCodeInvalid, "job %s: no node to move it to", req.ID), jobChange{}
-	}
 	j := *existing
+	// An empty ToNode sends the job back to the queue, where its
+	// submission order puts it ahead of everything its user sent since.
 	j.Node, j.NodeName = req.ToNode, req.ToNodeName
+	if req.ToNode == "" {
+		j.NodeName = ""
+	}
 	if req.StatusMsg != "" {
 		j.StatusMsg = req.StatusMsg
 	}
@@ -162,7 +200,7 @@ func applyJobReassign(txn *memdb.Txn, index uint64, req *JobReassignRequest) (in
 		j.Updated = req.Time
 	}
 	j.ModifyIndex = index
-	if err := txn.Insert(tableJobs, &j); err != nil {
+	if err := putJob(txn, &j, existing); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}

@@ -21,6 +21,8 @@ const (
 	ErrCodeLimit
 	// ErrCodeACLBootstrapped: the ACL bootstrap has run (403).
 	ErrCodeACLBootstrapped
+	// ErrCodeQueueFull: the queue holds its bound (503).
+	ErrCodeQueueFull
 )
 
 func (c ErrorCode) String() string {
@@ -43,6 +45,8 @@ func (c ErrorCode) String() string {
 		return "over limit"
 	case ErrCodeACLBootstrapped:
 		return "ACL bootstrapped"
+	case ErrCodeQueueFull:
+		return "queue full"
 	}
 	return fmt.Sprintf("error(%d)", uint8(c))
 }

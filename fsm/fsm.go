@@ -88,11 +88,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		res, change := f.applyOne(txn, l)
+		res, changes := f.applyOne(txn, l)
 		results[i] = res
-		if change.job != nil {
-			changed = append(changed, change)
-		}
+		changed = append(changed, changes...)
 	}
 	txn.Commit()
 	if f.onJobChange != nil {
@@ -112,7 +110,15 @@ type jobChange struct {
 	prev *Job
 }
 
-func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, jobChange) {
+// one wraps a handler's answer and its change to at most one job.
+func one(res interface{}, c jobChange) (interface{}, []jobChange) {
+	if c.job == nil {
+		return res, nil
+	}
+	return res, []jobChange{c}
+}
+
+func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, []jobChange) {
 	if len(l.Data) == 0 {
 		panic(fmt.Errorf("empty log entry at index %d", l.Index))
 	}
@@ -126,25 +132,31 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, jobChange) {
 	f.decode(buf, msg, msgType, l.Index)
 	switch req := msg.(type) {
 	case *ClusterRequest:
-		return applyCluster(txn, l.Index, req), jobChange{}
+		return applyCluster(txn, l.Index, req), nil
 	case *CommandRequest:
-		return applyCommand(txn, l.Index, req), jobChange{}
+		return applyCommand(txn, l.Index, req), nil
 	case *ApplicationRequest:
-		return applyApplication(txn, l.Index, req), jobChange{}
+		return applyApplication(txn, l.Index, req), nil
 	case *JobSubmitRequest:
-		return applyJobSubmit(txn, l.Index, req)
+		return one(applyJobSubmit(txn, l.Index, req))
 	case *JobTransitionRequest:
-		return applyJobTransition(txn, l.Index, req)
+		return one(applyJobTransition(txn, l.Index, req))
 	case *JobArchiveRequest:
-		return applyJobArchive(txn, l.Index, req)
+		return one(applyJobArchive(txn, l.Index, req))
 	case *JobReassignRequest:
-		return applyJobReassign(txn, l.Index, req)
+		return one(applyJobReassign(txn, l.Index, req))
+	case *JobAssignRequest:
+		return applyJobAssign(txn, l.Index, req)
 	case *ACLTokenRequest:
-		return applyACLToken(txn, l.Index, req), jobChange{}
+		return applyACLToken(txn, l.Index, req), nil
 	case *ACLBootstrapRequest:
-		return applyACLBootstrap(txn, l.Index, req), jobChange{}
+		return applyACLBootstrap(txn, l.Index, req), nil
 	case *LimitsRequest:
-		return applyLimits(txn, l.Index, req), jobChange{}
+		return applyLimits(txn, l.Index, req), nil
+	case *NodeUpsertRequest:
+		return applyNodeUpsert(txn, l.Index, req), nil
+	case *NodeDeleteRequest:
+		return applyNodeDelete(txn, l.Index, req), nil
 	}
 	panic(fmt.Errorf("no apply for %s entry at index %d", msgType, l.Index))
 }
@@ -162,6 +174,6 @@ type ApplyResult struct {
 	// Existing is true when the submission repeated an existing job's id and
 	// request, so nothing new was recorded.
 	Existing bool
-	// Seq is the number a node gave a submission a peer forwarded to it.
-	Seq uint64
+	// Assigned counts the queued jobs an assignment entry placed.
+	Assigned int
 }

@@ -378,7 +378,11 @@ func TestReassignMovesOnlyAnAcceptedJobOfTheLostNode(t *testing.T) {
 	tf.wantCode(ErrCodeStatus, JobReassignRequestType, &JobReassignRequest{ID: "j2", FromNode: "n1", ToNode: "n2"})
 	tf.wantCode(ErrCodeStatus, JobReassignRequestType, &JobReassignRequest{ID: "j1", FromNode: "n3", ToNode: "n1"})
 	tf.wantCode(ErrCodeNotFound, JobReassignRequestType, &JobReassignRequest{ID: "nope", FromNode: "n1", ToNode: "n2"})
-	tf.wantCode(ErrCodeInvalid, JobReassignRequestType, &JobReassignRequest{ID: "j1", FromNode: "n2"})
+	// No node to go to: back to the queue.
+	back := tf.mustApply(JobReassignRequestType, &JobReassignRequest{ID: "j1", FromNode: "n2", StatusMsg: MsgRequeuedLost})
+	if !back.Job.Queued() || back.Job.NodeName != "" || tf.fsm.State().QueueLength() != 1 {
+		t.Fatalf("after the requeue: %+v, queue %d", back.Job, tf.fsm.State().QueueLength())
+	}
 }
 
 func TestRetriedDeleteSucceedsThroughItsTombstone(t *testing.T) {

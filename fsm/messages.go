@@ -21,6 +21,9 @@ const (
 	ACLTokenRequestType
 	ACLBootstrapRequestType
 	LimitsRequestType
+	NodeUpsertRequestType
+	NodeDeleteRequestType
+	JobAssignRequestType
 )
 
 func (t MessageType) String() string {
@@ -45,6 +48,12 @@ func (t MessageType) String() string {
 		return "acl-bootstrap"
 	case LimitsRequestType:
 		return "limits"
+	case NodeUpsertRequestType:
+		return "node-upsert"
+	case NodeDeleteRequestType:
+		return "node-delete"
+	case JobAssignRequestType:
+		return "job-assign"
 	}
 	return fmt.Sprintf("unknown(%d)", uint8(t))
 }
@@ -87,6 +96,14 @@ type ApplicationRequest struct {
 // the request is idempotent if RequestHash matches and a conflict if not.
 type JobSubmitRequest struct {
 	Job Job
+	// Place has the state machine decide where an ACCEPTED job goes: on
+	// Job.Node if it has room in the state the entry applies to, else on
+	// the least loaded node with room, else in the queue. Entries written
+	// before the scheduler existed lack it and keep the node they name.
+	Place bool
+	// MaxQueued bounds the queue: a job that would wait behind that many
+	// is refused (ErrCodeQueueFull). Zero is no bound.
+	MaxQueued int
 }
 
 // JobTransitionRequest moves a job from one of From to To. It fails with
@@ -117,8 +134,9 @@ type JobTransitionRequest struct {
 }
 
 // JobReassignRequest moves a job that has not started from a lost node to
-// another. It fails with ErrCodeStatus unless the job is ACCEPTED on
-// FromNode, so it never races a claim by the old node.
+// another, or back to the queue when ToNode is empty. It fails with
+// ErrCodeStatus unless the job is ACCEPTED on FromNode, so it never races a
+// claim by the old node.
 type JobReassignRequest struct {
 	ID         string
 	FromNode   string
@@ -198,6 +216,12 @@ func newMessage(t MessageType) (interface{}, bool) {
 		return new(ACLBootstrapRequest), true
 	case LimitsRequestType:
 		return new(LimitsRequest), true
+	case NodeUpsertRequestType:
+		return new(NodeUpsertRequest), true
+	case NodeDeleteRequestType:
+		return new(NodeDeleteRequest), true
+	case JobAssignRequestType:
+		return new(JobAssignRequest), true
 	}
 	return nil, false
 }

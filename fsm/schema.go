@@ -16,6 +16,8 @@ const (
 	tableACLTokens    = "acl_tokens"
 	tableACLBootstrap = "acl_bootstrap"
 	tableSettings     = "settings"
+	tableNodes        = "nodes"
+	tableUsage        = "usage"
 )
 
 // Index names.
@@ -29,6 +31,8 @@ const (
 	// indexActiveUser: unfinished jobs by user, for per-user limits.
 	indexActiveUser = "active_user"
 	indexSecret     = "secret"
+	// indexQueued: queued jobs by user, then submission order.
+	indexQueued = "queued"
 )
 
 func resourceTable(name string) *memdb.TableSchema {
@@ -57,6 +61,7 @@ func jobsTable() *memdb.TableSchema {
 			indexCreate:     {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
 			indexActive:     {Name: indexActive, AllowMissing: true, Indexer: activeStatusIndex{}},
 			indexActiveUser: {Name: indexActiveUser, AllowMissing: true, Indexer: activeUserIndex{}},
+			indexQueued:     {Name: indexQueued, AllowMissing: true, Indexer: queuedIndex{}},
 		},
 	}
 }
@@ -73,6 +78,8 @@ func schema() *memdb.DBSchema {
 			tableACLTokens:    aclTokensTable(),
 			tableACLBootstrap: aclBootstrapTable(),
 			tableSettings:     settingsTable(),
+			tableNodes:        nodesTable(),
+			tableUsage:        usageTable(),
 		},
 	}
 }

@@ -25,6 +25,7 @@ const (
 	recordACLToken
 	recordACLBootstrap
 	recordLimits
+	recordNode
 )
 
 // snapshot is a point-in-time view of the state; memdb snapshots are cheap
@@ -59,6 +60,7 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 			{tableACLTokens, recordACLToken},
 			{tableACLBootstrap, recordACLBootstrap},
 			{tableSettings, recordLimits},
+			{tableNodes, recordNode},
 		}
 		for _, t := range tables {
 			index := indexID
@@ -136,6 +138,8 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 			table, obj = tableACLBootstrap, &ACLBootstrap{}
 		case recordLimits:
 			table, obj = tableSettings, &Limits{}
+		case recordNode:
+			table, obj = tableNodes, &Node{}
 		default:
 			return fmt.Errorf("restore: unknown record kind %d", kind)
 		}
@@ -145,6 +149,9 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 		if err := txn.Insert(table, obj); err != nil {
 			return fmt.Errorf("restore %s: %w", table, err)
 		}
+	}
+	if err := recomputeUsage(txn); err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
 	txn.Commit()
 

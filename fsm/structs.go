@@ -217,8 +217,12 @@ type Job struct {
 	StatusMsg string
 
 	// Node is the id of the node that runs the job; NodeName its name.
+	// Both are empty while the job waits in the queue.
 	Node     string
 	NodeName string
+	// PinnedNode, when set, is the only node the job may run on: its
+	// attachments are in that node's own storage.
+	PinnedNode string
 
 	ClusterID    string
 	ClusterName  string

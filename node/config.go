@@ -89,12 +89,17 @@ type Config struct {
 	// unless it is told to Join others; 0 never bootstraps.
 	BootstrapExpect int
 
-	// MaxJobs bounds the jobs this node runs at once (ACCEPTED, INIT and
-	// RUNNING all hold a slot); a submission past it gets 503.
+	// MaxJobs bounds the jobs placed on this node at once (ACCEPTED on it,
+	// INIT and RUNNING all hold a slot); past it, jobs go to other nodes or
+	// wait in the cluster's queue.
 	MaxJobs int
-	// MaxMemory is the node's memory budget for jobs in MB; a job whose
-	// memory exceeds it is INVALID, one that does not fit now gets 503.
+	// MaxMemory is the node's memory budget for jobs in MB; a job asking
+	// more than any node's is INVALID, one that does not fit now waits.
 	MaxMemory int
+	// MaxQueued bounds the cluster's queue when this node receives the
+	// submission: a job that would wait behind that many gets 503. Zero is
+	// no bound.
+	MaxQueued int
 	// DefaultJobMemory is what a job reserves when neither it nor its
 	// command says, in MB.
 	DefaultJobMemory int
@@ -184,6 +189,7 @@ func DefaultConfig() *Config {
 		BootstrapExpect:  1,
 		MaxJobs:          64,
 		MaxMemory:        30720,
+		MaxQueued:        10000,
 		DefaultJobMemory: 512,
 		DefaultTimeout:   7 * 24 * time.Hour,
 		KillGrace:        10 * time.Second,
@@ -267,6 +273,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMemory < 1 {
 		errs = append(errs, errors.New("MaxMemory: must be at least 1 MB"))
+	}
+	if c.MaxQueued < 0 {
+		errs = append(errs, errors.New("MaxQueued: must not be negative"))
 	}
 	if c.DefaultJobMemory < 0 || c.DefaultJobMemory > c.MaxMemory {
 		errs = append(errs, fmt.Errorf("DefaultJobMemory: must be between 0 and MaxMemory (%d)", c.MaxMemory))

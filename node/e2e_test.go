@@ -300,25 +300,55 @@ func TestTimeoutKillsJob(t *testing.T) {
 	}
 }
 
-func TestCapacityLimitAnswers503(t *testing.T) {
-	n := MakeNode(t, func(cfg *Config) { cfg.MaxJobs = 2 })
+func TestFullNodeQueuesKillsQueuedAndAnswers503PastMaxQueued(t *testing.T) {
+	n := MakeNode(t, func(cfg *Config) { cfg.MaxJobs = 2; cfg.MaxQueued = 2 })
 	c := client(t, n)
 	register(t, c)
-	var ids []string
+	ctx := context.Background()
+	var running []string
 	for i := 0; i < 2; i++ {
-		ids = append(ids, submit(t, c, shellJob("sleep 100")))
+		id := submit(t, c, shellJob("sleep 100"))
+		running = append(running, id)
+		waitStatus(t, c, id, api.JobStatusRunning, 30*time.Second)
 	}
-	_, err := c.Jobs().Submit(context.Background(), shellJob("sleep 100"))
+	dir := t.TempDir()
+	waiting := submit(t, c, shellJob("touch "+filepath.Join(dir, "first")))
+	killed := submit(t, c, shellJob("touch "+filepath.Join(dir, "killed")))
+	for i, id := range []string{waiting, killed} {
+		j, err := c.Jobs().Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("Job queued: waiting for capacity (position %d).", i+1)
+		if j.Status != api.JobStatusAccepted || j.StatusMsg != want {
+			t.Fatalf("queued job %d: %s %q, want ACCEPTED %q", i+1, j.Status, j.StatusMsg, want)
+		}
+	}
+
+	// The queue is full: the next one is refused, with a time to retry.
+	_, err := c.Jobs().Submit(ctx, shellJob("true"))
 	var se *api.StatusError
 	if !errors.As(err, &se) || se.Code != http.StatusServiceUnavailable || se.RetryAfter <= 0 {
-		t.Fatalf("third job: want 503 with Retry-After, got %v", err)
+		t.Fatalf("past -max-queued: want 503 with Retry-After, got %v", err)
 	}
-	// A slot frees when a job ends.
-	if err := c.Jobs().Kill(context.Background(), ids[0]); err != nil {
+
+	// A queued job killed ends at once and never starts.
+	if err := c.Jobs().Kill(ctx, killed); err != nil {
 		t.Fatal(err)
 	}
-	waitStatus(t, c, ids[0], api.JobStatusKilled, 30*time.Second)
-	submit(t, c, shellJob("true"))
+	waitStatus(t, c, killed, api.JobStatusKilled, 10*time.Second)
+
+	// A slot frees: the first in line runs; the killed one does not.
+	if err := c.Jobs().Kill(ctx, running[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, waiting, api.JobStatusSucceeded, 30*time.Second)
+	if _, err := os.Stat(filepath.Join(dir, "first")); err != nil {
+		t.Fatalf("the queued job did not run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "killed")); !os.IsNotExist(err) {
+		t.Fatalf("the killed queued job ran: %v", err)
+	}
 }
 
 func TestTooMuchMemoryIsInvalid(t *testing.T) {

@@ -15,14 +15,14 @@ import (
 )
 
 // memberMeta is what a node tells its peers in its gossip metadata: how to
-// reach it and how loaded it is. Kept small: memberlist caps it at 512 bytes.
+// reach it and what it offers jobs; the leader records it in the nodes
+// table. Its load is not here: the replicated state derives it. Kept
+// small: memberlist caps it at 512 bytes.
 type memberMeta struct {
 	ID       string `json:"id"`
 	API      string `json:"api"`
 	Raft     string `json:"raft"`
-	Running  int    `json:"run"`
 	MaxJobs  int    `json:"maxJobs"`
-	UsedMem  int    `json:"mem"`
 	MaxMem   int    `json:"maxMem"`
 	Draining bool   `json:"drain,omitempty"`
 	Zone     string `json:"zone,omitempty"`
@@ -30,9 +30,6 @@ type memberMeta struct {
 	// state, so no one bootstraps a group beside an existing one.
 	Expect       int  `json:"expect"`
 	Bootstrapped bool `json:"boot,omitempty"`
-	// Accepted counts the forwarded submissions this node has taken, so a
-	// forwarding node knows which of its forwards Running includes.
-	Accepted uint64 `json:"acc,omitempty"`
 	// Leaving is set by a node about to leave the ring on purpose, so its
 	// peers can tell a departure from a death.
 	Leaving bool `json:"leaving,omitempty"`
@@ -188,20 +185,16 @@ func (n *Node) setupGossip() error {
 
 // localMeta is this node's gossip metadata now.
 func (n *Node) localMeta() memberMeta {
-	jobs, mem := n.capacity.usage()
 	return memberMeta{
 		ID:           n.id,
 		API:          n.httpAddr,
 		Raft:         string(n.raftTransport.LocalAddr()),
-		Running:      jobs,
 		MaxJobs:      n.config.MaxJobs,
-		UsedMem:      mem,
 		MaxMem:       n.config.MaxMemory,
 		Draining:     n.draining.Load(),
 		Zone:         n.config.Zone,
 		Expect:       n.config.BootstrapExpect,
 		Bootstrapped: n.hasRaftState(),
-		Accepted:     n.forwardsAccepted.Load(),
 		Leaving:      n.leaving.Load(),
 	}
 }

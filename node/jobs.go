@@ -15,35 +15,20 @@ import (
 	"github.com/genie-cluster/genie/transport"
 )
 
-// SubmitJob places a client's job: on this node, unless a peer is clearly
-// less loaded, in which case the peer records it (one hop at most). The job
-// is committed ACCEPTED (or INVALID when it can never run) before this
-// returns; the chosen node's runner picks it up from the log.
+// SubmitJob records a client's job: it resolves the request, chooses a
+// node with room (the power of two choices over the replicated load) and
+// sends the submission to the leader in one hop. The state machine checks
+// the choice against the state it commits to: the job is placed there, on
+// another node with room, or queued until capacity frees. It is committed
+// ACCEPTED (or INVALID when it can never run) before this returns; the
+// chosen node's runner picks it up from the log.
 func (n *Node) SubmitJob(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
 	if err := n.checkReady(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	res, err := n.placeJob(ctx, sub)
-	n.metrics.observeSubmit(start, err)
-	return res, err
-}
-
-// SubmitHere records a job a peer forwarded, to run on this node.
-func (n *Node) SubmitHere(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
-	if err := n.checkReady(); err != nil {
-		return nil, err
-	}
-	if n.draining.Load() {
-		return nil, &transport.UnavailableError{Reason: "node is leaving the cluster", RetryAfter: time.Second}
-	}
-	n.metrics.forwardsReceived.Inc()
 	res, err := n.submitJob(ctx, sub)
-	if err == nil && !res.Existing {
-		// Numbered after the slot is reserved, so a load report with this
-		// number or more includes the job.
-		res.Seq = n.forwardsAccepted.Add(1)
-	}
+	n.metrics.observeSubmit(start, err)
 	return res, err
 }
 
@@ -85,9 +70,6 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		Request:       req,
 		RequestHash:   sub.RequestHash,
 		Status:        fsm.JobAccepted,
-		StatusMsg:     fsm.PlacedMsg(n.config.NodeName),
-		Node:          n.id,
-		NodeName:      n.config.NodeName,
 		ClusterID:     cluster.ID,
 		ClusterName:   cluster.Name,
 		CommandID:     res.Command.ID,
@@ -106,26 +88,25 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		job.Applications = append(job.Applications, a.ID)
 	}
 
-	if largest := n.largestNodeMemory(); job.Memory > largest {
+	if largest := n.largestNodeMemory(state); job.Memory > largest {
 		job.Status = fsm.JobInvalid
 		job.StatusMsg = fmt.Sprintf("%s (%d MB requested, at most %d MB)", fsm.MsgTooMuchMemory, job.Memory, largest)
 		job.ArchiveStatus = fsm.ArchiveNoFiles
 		return n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
 	}
 
-	if n.draining.Load() {
-		return nil, &transport.UnavailableError{Reason: "node is leaving the cluster and no peer has room", RetryAfter: 5 * time.Second}
+	if sub.Pinned {
+		// Its attachments are in this node's own storage.
+		job.PinnedNode = n.id
 	}
-	if !n.capacity.reserve(id, job.Memory) {
-		running, mem := n.capacity.usage()
-		return nil, &transport.UnavailableError{
-			Reason:     fmt.Sprintf("node is at capacity: %d/%d jobs, %d/%d MB memory", running, n.config.MaxJobs, mem, n.config.MaxMemory),
-			RetryAfter: 5 * time.Second,
-		}
-	}
-	result, err := n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
-	if err != nil || result.Existing {
-		n.capacity.release(id)
+	job.Node = n.chooseNode(state, job.Memory)
+	n.inflight.add(job.Node, 1)
+	defer n.inflight.add(job.Node, -1)
+	result, err := n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{
+		Job: job, Place: true, MaxQueued: n.config.MaxQueued,
+	})
+	if fsm.CodeOf(err) == fsm.ErrCodeQueueFull {
+		return nil, &transport.UnavailableError{Reason: err.Error(), RetryAfter: 5 * time.Second}
 	}
 	return result, err
 }
@@ -147,8 +128,9 @@ func (n *Node) jobTimeout(req *fsm.JobRequest) int {
 	return int(n.config.DefaultTimeout / time.Second)
 }
 
-// KillJob ends a job: a job not yet claimed by a runner is ended at once
-// through raft; one that is being set up or runs is killed by its runner.
+// KillJob ends a job: a job queued or not yet claimed by a runner is ended
+// at once through raft; one that is being set up or runs is killed by its
+// runner.
 // Killing a finished job does nothing.
 func (n *Node) KillJob(ctx context.Context, id string) error {
 	for {
@@ -159,15 +141,19 @@ func (n *Node) KillJob(ctx context.Context, id string) error {
 		if j.Status.Terminal() {
 			return nil
 		}
-		if j.Node != n.id {
+		switch {
+		case j.Node == "":
+			// Queued: it ends here and then, and never starts.
+		case j.Node != n.id:
 			return n.elsewhere(j)
-		}
-		err := n.runner.Kill(id, fsm.MsgKilledByUser)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, runner.ErrUnknownJob) {
-			return err
+		default:
+			err := n.runner.Kill(id, fsm.MsgKilledByUser)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, runner.ErrUnknownJob) {
+				return err
+			}
 		}
 		if j.Status == fsm.JobAccepted {
 			code := fsm.ExitCodeKilled
@@ -191,14 +177,16 @@ func (n *Node) KillJob(ctx context.Context, id string) error {
 }
 
 // onJobChange runs in the FSM's apply goroutine for every committed job
-// change: it hands new jobs of this node to the dispatcher, frees the slots
-// of finished ones and of those moved away, and stops what is left of a job
-// the leader declared lost while this node was unreachable. It must not
-// block.
+// change: it hands new jobs of this node to the dispatcher, tells the
+// leader's scheduler when the queue or the room changed, and stops what is
+// left of a job the leader declared lost while this node was unreachable.
+// It must not block.
 func (n *Node) onJobChange(j, prev *fsm.Job) {
 	n.metrics.jobChanged(j, prev)
+	if j.Queued() || (prev != nil && !prev.Status.Terminal() && (j.Status.Terminal() || j.Node != prev.Node)) {
+		n.kickScheduler()
+	}
 	if prev != nil && prev.Node == n.id && j.Node != n.id {
-		n.capacity.release(j.ID)
 		n.dispatched.Delete(j.ID)
 		return
 	}
@@ -207,12 +195,8 @@ func (n *Node) onJobChange(j, prev *fsm.Job) {
 	}
 	switch {
 	case j.Status == fsm.JobAccepted:
-		if prev != nil && prev.Node != n.id {
-			n.capacity.hold(j.ID, j.Memory)
-		}
 		n.queue.push(j.ID)
 	case j.Status.Terminal() && (prev == nil || !prev.Status.Terminal()):
-		n.capacity.release(j.ID)
 		n.dispatched.Delete(j.ID)
 		if declaredLost(j) {
 			// Kill returns at once; a job this runner does not hold has
@@ -225,6 +209,7 @@ func (n *Node) onJobChange(j, prev *fsm.Job) {
 // onRestore runs after a snapshot replaced the state: jobs of this node may
 // have appeared or ended, so take stock again.
 func (n *Node) onRestore() {
+	n.kickScheduler()
 	select {
 	case <-n.ready:
 		n.queue.push(reconcileMarker)
@@ -251,6 +236,9 @@ func (n *Node) takeCharge() {
 	}
 	n.reconcileJobs(true)
 	n.reapLeftovers()
+	if err := n.waitRegistered(); err != nil {
+		return
+	}
 	if n.config.Dev && n.raft.State() == raft.Leader {
 		n.seedDev()
 	}
@@ -260,13 +248,7 @@ func (n *Node) takeCharge() {
 
 func (n *Node) reconcileJobs(recover bool) {
 	state := n.State()
-	active := state.ActiveJobsOnNode(n.id)
-	held := make(map[string]int, len(active))
-	for _, j := range active {
-		held[j.ID] = j.Memory
-	}
-	n.capacity.reset(held)
-	for _, j := range active {
+	for _, j := range state.ActiveJobsOnNode(n.id) {
 		switch j.Status {
 		case fsm.JobAccepted:
 			n.queue.push(j.ID)

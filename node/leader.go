@@ -47,7 +47,8 @@ func (n *Node) monitorLeadership() {
 }
 
 // leaderLoop runs the leader's duties: after a barrier (so the state is
-// current), it keeps the raft configuration in step with gossip.
+// current), it keeps the raft configuration and the nodes table in step
+// with gossip, settles the jobs of lost nodes, and runs the scheduler.
 func (n *Node) leaderLoop(ctx context.Context) {
 	defer n.wg.Done()
 	n.logger.Info("leadership gained")
@@ -59,8 +60,11 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	leaderSince := time.Now()
 	ticker := time.NewTicker(reconcileInterval)
 	defer ticker.Stop()
+	n.wg.Add(1)
+	go n.scheduleLoop(ctx)
 	for {
 		n.reconcile(ctx, leaderSince)
+		n.reconcileNodes(ctx)
 		n.handleLostNodes(ctx, leaderSince)
 		select {
 		case <-ctx.Done():
@@ -176,7 +180,7 @@ func (n *Node) nextConfigChange(ctx context.Context, servers []raft.Server, inde
 				return err
 			}
 			n.members.forget(string(s.ID))
-			return nil
+			return n.forgetNode(string(s.ID))
 		}
 	}
 	return n.voterChange(ctx, servers, index)

@@ -22,6 +22,8 @@ const MsgNodeLeft = "Job was killed: its node left the cluster."
 func (n *Node) Leave() error {
 	n.logger.Info("leaving the cluster: draining", "drain_timeout", n.config.DrainTimeout)
 	n.draining.Store(true)
+	// When this node leads, its own row in the nodes table changes now.
+	n.membersChanged()
 	// Peers must know before this node leaves raft, or the leader would add
 	// it straight back: wait for the broadcast.
 	if n.gossip != nil {
@@ -63,8 +65,7 @@ func (n *Node) Leave() error {
 func (n *Node) drain() {
 	deadline := time.Now().Add(n.config.DrainTimeout)
 	for {
-		running, _ := n.capacity.usage()
-		if running == 0 {
+		if running, _ := n.State().NodeUsage(n.id); running == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -91,7 +92,7 @@ func (n *Node) drain() {
 	}
 	deadline = time.Now().Add(n.config.KillGrace + 5*time.Second)
 	for time.Now().Before(deadline) {
-		if running, _ := n.capacity.usage(); running == 0 {
+		if running, _ := n.State().NodeUsage(n.id); running == 0 {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

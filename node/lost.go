@@ -25,7 +25,7 @@ func (n *Node) lostNodes(jobs []*fsm.Job, leaderSince time.Time) map[string]bool
 	lost := make(map[string]bool)
 	checked := make(map[string]bool)
 	for _, j := range jobs {
-		if j.Node == n.id || checked[j.Node] {
+		if j.Node == "" || j.Node == n.id || checked[j.Node] {
 			continue
 		}
 		checked[j.Node] = true
@@ -49,10 +49,11 @@ func (n *Node) lostNodes(jobs []*fsm.Job, leaderSince time.Time) map[string]bool
 }
 
 // handleLostNodes is the leader's duty towards the jobs of lost nodes: a
-// job that had not started moves to a live node; one that had is ended
-// FAILED, since nothing is left to tell how it went. Both are
-// compare-and-set on the job's node and status, so a node that claimed or
-// finished the job meanwhile wins.
+// job that had not started goes back to the queue, ahead of everything its
+// user submitted since, and the scheduler places it on a live node; one
+// that had started is ended FAILED, since nothing is left to tell how it
+// went. Both are compare-and-set on the job's node and status, so a node
+// that claimed or finished the job meanwhile wins.
 func (n *Node) handleLostNodes(ctx context.Context, leaderSince time.Time) {
 	active := n.State().ActiveJobs()
 	lost := n.lostNodes(active, leaderSince)
@@ -60,13 +61,14 @@ func (n *Node) handleLostNodes(ctx context.Context, leaderSince time.Time) {
 		return
 	}
 	for _, j := range active {
-		if !lost[j.Node] || ctx.Err() != nil {
+		if j.Node == "" || !lost[j.Node] || ctx.Err() != nil {
 			continue
 		}
 		var err error
-		if j.Status == fsm.JobAccepted {
-			err = n.reassign(ctx, j)
-		} else {
+		switch {
+		case j.Status == fsm.JobAccepted && j.PinnedNode == "":
+			err = n.requeue(ctx, j)
+		default:
 			err = n.failLost(ctx, j)
 		}
 		if err != nil && fsm.CodeOf(err) != fsm.ErrCodeStatus {
@@ -76,21 +78,11 @@ func (n *Node) handleLostNodes(ctx context.Context, leaderSince time.Time) {
 	}
 }
 
-// reassign moves an unstarted job of a lost node to a live one with room.
-func (n *Node) reassign(ctx context.Context, j *fsm.Job) error {
-	target := n.chooser.Choose(n.peers(), j.Memory)
-	if target == "" {
-		n.logger.Warn("no live node has room for a job of a lost node; it waits", "job", j.ID, "node", j.NodeName)
-		return nil
-	}
-	name := n.config.NodeName
-	if m, ok := n.members.get(target); ok && target != n.id {
-		name = m.Name
-	}
-	n.logger.Info("moving a job off a lost node", "job", j.ID, "from", j.NodeName, "to", name)
+// requeue sends an unstarted job of a lost node back to the queue.
+func (n *Node) requeue(ctx context.Context, j *fsm.Job) error {
+	n.logger.Info("sending a job of a lost node back to the queue", "job", j.ID, "from", j.NodeName)
 	_, err := n.Apply(ctx, fsm.JobReassignRequestType, &fsm.JobReassignRequest{
-		ID: j.ID, FromNode: j.Node, ToNode: target, ToNodeName: name,
-		StatusMsg: fsm.ReassignedMsg(name), Time: time.Now().UnixMilli(),
+		ID: j.ID, FromNode: j.Node, StatusMsg: fsm.MsgRequeuedLost, Time: time.Now().UnixMilli(),
 	})
 	if err == nil {
 		n.metrics.jobsReassigned.Inc()
@@ -98,12 +90,13 @@ func (n *Node) reassign(ctx context.Context, j *fsm.Job) error {
 	return err
 }
 
-// failLost ends a started job of a lost node.
+// failLost ends a started (or pinned) job of a lost node.
 func (n *Node) failLost(ctx context.Context, j *fsm.Job) error {
 	n.logger.Warn("ending a job of a lost node", "job", j.ID, "node", j.NodeName, "status", j.Status)
 	code := fsm.ExitCodeLost
 	_, err := n.Apply(ctx, fsm.JobTransitionRequestType, &fsm.JobTransitionRequest{
-		ID: j.ID, From: []fsm.JobStatus{fsm.JobInit, fsm.JobRunning}, To: fsm.JobFailed,
+		// ACCEPTED only for a pinned job: its attachments were on that node.
+		ID: j.ID, From: []fsm.JobStatus{fsm.JobAccepted, fsm.JobInit, fsm.JobRunning}, To: fsm.JobFailed,
 		Node: j.Node, StatusMsg: fsm.MsgNodeLost, ExitCode: &code, Time: time.Now().UnixMilli(),
 		// The directory is on the lost node: if it returns, it archives it.
 		ArchiveStatus: fsm.ArchiveFailed,

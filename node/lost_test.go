@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +50,8 @@ func TestJobsOfALostNodeMoveOrFailAndItsReturnStopsThem(t *testing.T) {
 	pgid := runningPID(t, client(t, victim), running)
 	// With its runner held, the victim keeps the next job ACCEPTED.
 	victim.holdRunner.Store(true)
-	queued := submitUntilOn(t, victim, "echo moved")
+	marker := filepath.Join(PassableTempDir(t), "ran")
+	queued := submitUntilOn(t, victim, "echo $GENIE_JOB_ID >> "+marker)
 
 	// The victim dies without a word: its job process lives on.
 	victim.Shutdown()
@@ -78,6 +81,15 @@ func TestJobsOfALostNodeMoveOrFailAndItsReturnStopsThem(t *testing.T) {
 	}
 	if out := readOutput(t, client(t, back), running, "run"); !strings.Contains(out, "sleep 300") {
 		t.Fatalf("archived run script: %q", out)
+	}
+	// The moved job ran once, elsewhere: the returning node did not run
+	// it too.
+	ran, err := os.ReadFile(marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(ran), queued+"\n"); n != 1 {
+		t.Fatalf("the moved job ran %d times:\n%s", n, ran)
 	}
 }
 

@@ -17,14 +17,13 @@ import (
 // metrics is the node's Prometheus registry. Each node has its own, so
 // several nodes can live in one test process.
 type metrics struct {
-	registry         *prometheus.Registry
-	submitLatency    *prometheus.HistogramVec
-	jobsFinished     *prometheus.CounterVec
-	forwardsSent     prometheus.Counter
-	forwardsReceived prometheus.Counter
-	jobsReassigned   prometheus.Counter
-	jobsLost         prometheus.Counter
-	s3Fetches        *prometheus.CounterVec
+	registry       *prometheus.Registry
+	submitLatency  *prometheus.HistogramVec
+	jobsFinished   *prometheus.CounterVec
+	jobsAssigned   prometheus.Counter
+	jobsReassigned prometheus.Counter
+	jobsLost       prometheus.Counter
+	s3Fetches      *prometheus.CounterVec
 }
 
 func newMetrics(n *Node) *metrics {
@@ -42,17 +41,13 @@ func newMetrics(n *Node) *metrics {
 			Help:      "Jobs that reached a terminal status since this node started, by status.",
 		}, []string{"status"}),
 	}
-	m.forwardsSent = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "genie", Name: "forwards_sent_total",
-		Help: "Job submissions this node sent to a less loaded peer.",
-	})
-	m.forwardsReceived = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "genie", Name: "forwards_received_total",
-		Help: "Job submissions peers sent this node to run.",
+	m.jobsAssigned = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "jobs_assigned_total",
+		Help: "Queued jobs this node, as leader, placed on nodes as capacity freed.",
 	})
 	m.jobsReassigned = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "genie", Name: "jobs_reassigned_total",
-		Help: "Unstarted jobs of lost nodes this node, as leader, moved to live nodes.",
+		Namespace: "genie", Name: "jobs_requeued_total",
+		Help: "Unstarted jobs of lost nodes this node, as leader, sent back to the queue.",
 	})
 	m.jobsLost = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "genie", Name: "jobs_lost_total",
@@ -76,8 +71,7 @@ func newMetrics(n *Node) *metrics {
 	m.registry.MustRegister(
 		m.submitLatency,
 		m.jobsFinished,
-		m.forwardsSent,
-		m.forwardsReceived,
+		m.jobsAssigned,
 		m.jobsReassigned,
 		m.jobsLost,
 		m.s3Fetches,
@@ -136,6 +130,10 @@ var (
 		[]string{"kind"}, nil)
 	descMemory = prometheus.NewDesc("genie_node_job_memory_mb", "Job memory on this node in MB: used and max.",
 		[]string{"kind"}, nil)
+	descQueueLength = prometheus.NewDesc("genie_queue_length", "Jobs waiting in the cluster's queue for capacity.",
+		nil, nil)
+	descQueueOldest = prometheus.NewDesc("genie_queue_oldest_wait_seconds", "How long the oldest queued job has waited; 0 when none waits.",
+		nil, nil)
 	descRaftState = prometheus.NewDesc("genie_raft_state", "1 for this node's current raft state.",
 		[]string{"state"}, nil)
 	descRaftIndex = prometheus.NewDesc("genie_raft_index", "Raft log indexes on this node.",
@@ -147,22 +145,30 @@ var (
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descJobs, descRunning, descSlots, descMemory, descRaftState, descRaftIndex, descRaftPeers, descMembers} {
+	for _, d := range []*prometheus.Desc{descJobs, descRunning, descSlots, descMemory, descQueueLength, descQueueOldest, descRaftState, descRaftIndex, descRaftPeers, descMembers} {
 		ch <- d
 	}
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	n := c.n
-	if n.fsm != nil {
-		for status, count := range n.State().JobCounts() {
-			ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(count), string(status))
-		}
+	if n.fsm == nil {
+		return
 	}
+	state := n.State()
+	for status, count := range state.JobCounts() {
+		ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(count), string(status))
+	}
+	ch <- prometheus.MustNewConstMetric(descQueueLength, prometheus.GaugeValue, float64(state.QueueLength()))
+	wait := 0.0
+	if oldest := state.OldestQueued(); oldest != 0 {
+		wait = max(0, time.Since(time.UnixMilli(oldest)).Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(descQueueOldest, prometheus.GaugeValue, wait)
 	if n.runner != nil {
 		ch <- prometheus.MustNewConstMetric(descRunning, prometheus.GaugeValue, float64(n.runner.Active()))
 	}
-	jobs, mem := n.capacity.usage()
+	jobs, mem := state.NodeUsage(n.id)
 	ch <- prometheus.MustNewConstMetric(descSlots, prometheus.GaugeValue, float64(jobs), "used")
 	ch <- prometheus.MustNewConstMetric(descSlots, prometheus.GaugeValue, float64(n.config.MaxJobs), "max")
 	ch <- prometheus.MustNewConstMetric(descMemory, prometheus.GaugeValue, float64(mem), "used")

@@ -53,21 +53,22 @@ type Node struct {
 	s3          *s3.Client
 	reconcileCh chan struct{}
 	bootstrapCh chan struct{}
-	chooser     *balance.PeerChooser
-	internal    *http.Client
+	// scheduleCh wakes the leader's scheduler.
+	scheduleCh chan struct{}
+	chooser    *balance.NodeChooser
+	inflight   *inflight
+	positions  queuePositions
+	internal   *http.Client
 	// tls holds the node's certificates; nil without TLS.
 	tls *tlsutil.Configurator
 	// draining: the node takes no new jobs (it is leaving).
 	draining     atomic.Bool
 	leaving      atomic.Bool
 	bootstrapped atomic.Bool
-	// forwardsAccepted numbers the submissions peers placed here.
-	forwardsAccepted atomic.Uint64
 
-	runner   *runner.Runner
-	capacity *capacity
-	applied  *appliedIndex
-	queue    *jobQueue
+	runner  *runner.Runner
+	applied *appliedIndex
+	queue   *jobQueue
 	// dispatched holds the ids of unfinished jobs handed to the runner.
 	dispatched sync.Map
 	// holdRunner keeps ACCEPTED jobs from starting; benchmarks of the
@@ -105,11 +106,12 @@ func New(cfg *Config) (*Node, error) {
 		leaders:     newLeaderWatch(),
 		reconcileCh: make(chan struct{}, 1),
 		bootstrapCh: make(chan struct{}, 1),
-		chooser:     balance.NewPeerChooser(0),
+		scheduleCh:  make(chan struct{}, 1),
+		chooser:     balance.NewNodeChooser(),
+		inflight:    newInflight(),
 		ready:       make(chan struct{}),
 		shutdownCh:  make(chan struct{}),
 	}
-	n.capacity = newCapacity(cfg.MaxJobs, cfg.MaxMemory, n.announce)
 	n.members = newMembers(n.membersChanged)
 	n.applied = newAppliedIndex()
 	if err := n.setup(); err != nil {

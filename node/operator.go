@@ -19,21 +19,23 @@ import (
 
 var _ transport.Operator = (*Node)(nil)
 
-// Members lists the nodes gossip knows, with their load as they last
-// reported it (this node's own is exact).
+// Members lists the nodes gossip knows, with their load and draining as
+// the replicated state has them.
 func (n *Node) Members() []api.Member {
+	state := n.State()
+	queued := state.QueueLength()
 	var out []api.Member
 	for _, m := range n.members.list() {
 		am := api.Member{
 			Name: m.Name, ID: m.Meta.ID, Address: m.Meta.API, RaftAddress: m.Meta.Raft,
 			GossipAddress: m.Addr, Status: m.Status, RaftRole: n.raftRole(raft.ServerID(m.Meta.ID)),
-			RunningJobs: m.Meta.Running, MaxJobs: m.Meta.MaxJobs,
-			UsedMemory: int64(m.Meta.UsedMem), MaxMemory: int64(m.Meta.MaxMem),
-			Draining: m.Meta.Draining, Zone: m.Meta.Zone,
+			MaxJobs: m.Meta.MaxJobs, MaxMemory: int64(m.Meta.MaxMem),
+			Draining: m.Meta.Draining, Zone: m.Meta.Zone, QueuedJobs: queued,
 		}
+		jobs, mem := state.NodeUsage(m.Meta.ID)
+		am.RunningJobs, am.UsedMemory = jobs, int64(mem)
 		if m.Meta.ID == n.id {
-			jobs, mem := n.capacity.usage()
-			am.RunningJobs, am.UsedMemory, am.Draining = jobs, int64(mem), n.draining.Load()
+			am.Draining = n.draining.Load()
 		}
 		out = append(out, am)
 	}

@@ -1,107 +1,71 @@
 package node
 
 import (
-	"context"
-	"errors"
-	"time"
+	"sync"
 
 	"github.com/genie-cluster/genie/balance"
 	"github.com/genie-cluster/genie/fsm"
-	"github.com/genie-cluster/genie/transport"
 )
 
-// placeJob decides where a client's job runs and has that node record it.
-// A repeated client id is answered from the record wherever the job runs.
-func (n *Node) placeJob(ctx context.Context, sub *transport.Submission) (*fsm.ApplyResult, error) {
-	if id := sub.Request.ID; id != "" {
-		if existing := n.State().Job(id); existing != nil {
-			if existing.RequestHash == sub.RequestHash {
-				return &fsm.ApplyResult{Index: existing.ModifyIndex, Job: existing, Existing: true}, nil
-			}
-			return nil, fsm.Errorf(fsm.ErrCodeConflict, "a different job with id %s already exists", id)
-		}
-	}
-	if sub.Pinned {
-		return n.submitJob(ctx, sub)
-	}
-	target := n.chooser.Choose(n.peers(), n.requestMemory(&sub.Request))
-	if target == "" || target == n.id {
-		return n.submitJob(ctx, sub)
-	}
-	m, ok := n.members.get(target)
-	if !ok {
-		return n.submitJob(ctx, sub)
-	}
-	res, err := n.forwardSubmit(ctx, m.Meta.API, sub)
-	if err == nil {
-		n.chooser.Forwarded(target, res.Seq)
-	}
-	var unavailable *transport.UnavailableError
-	if err != nil && (errors.Is(err, errLeaderUnreachable) || errors.As(err, &unavailable)) {
-		// The peer is gone or full after all: run it here if there is room.
-		n.logger.Warn("forwarded submission failed, placing it here", "peer", m.Name, "error", err)
-		return n.submitJob(ctx, sub)
-	}
-	return res, err
+// inflight counts, per node, the submissions this node has sent to the
+// leader for it and not yet seen answered: the replicated load does not
+// include them yet, and without them a burst through one node would see
+// every node as idle as when it began.
+type inflight struct {
+	mu     sync.Mutex
+	byNode map[string]int
 }
 
-// forwardSubmit has the node at addr record the job as its own.
-func (n *Node) forwardSubmit(ctx context.Context, addr string, sub *transport.Submission) (*fsm.ApplyResult, error) {
-	body, err := fsm.Marshal(sub)
-	if err != nil {
-		return nil, err
-	}
-	n.metrics.forwardsSent.Inc()
-	// The peer may wait up to its own leader hold; a peer that does not
-	// answer by then is as good as gone (cut off, paused), and the job is
-	// placed here instead.
-	ctx, cancel := context.WithTimeout(ctx, n.config.LeaderHold+time.Second)
-	defer cancel()
-	resp, err := transport.CallInternal(ctx, n.internal, n.peerURL(addr, transport.InternalSubmitPath), n.config.NodeName, body)
-	if err != nil {
-		return nil, errors.Join(errLeaderUnreachable, err)
-	}
-	return resp.Result()
+func newInflight() *inflight {
+	return &inflight{byNode: make(map[string]int)}
 }
 
-// peers describes every live node for the chooser: this one exactly, the
-// others as gossip last reported them.
-func (n *Node) peers() []balance.Peer {
-	jobs, mem := n.capacity.usage()
-	out := []balance.Peer{{
-		ID: n.id, Local: true, RunningJobs: jobs, MaxJobs: n.config.MaxJobs,
-		UsedMemory: mem, MaxMemory: n.config.MaxMemory, Draining: n.draining.Load(),
-	}}
-	for _, m := range n.members.list() {
-		if m.Meta.ID == n.id || m.Status != "alive" {
+func (f *inflight) add(node string, d int) {
+	if node == "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.byNode[node] += d
+	if f.byNode[node] <= 0 {
+		delete(f.byNode, node)
+	}
+}
+
+func (f *inflight) get(node string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.byNode[node]
+}
+
+// chooseNode picks the node a new job needing memory MB is placed on, by
+// the power of two choices over the replicated load, or "" when no node
+// has room (the job then waits in the queue). While jobs wait, a new one
+// joins them rather than overtaking, so no node is chosen.
+func (n *Node) chooseNode(state *fsm.State, memory int) string {
+	if state.QueueLength() > 0 {
+		return ""
+	}
+	loads := state.NodeLoads()
+	cands := make([]balance.Candidate, 0, len(loads))
+	for _, l := range loads {
+		if !l.Eligible() || (l.ID == n.id && n.draining.Load()) {
 			continue
 		}
-		out = append(out, balance.Peer{
-			ID: m.Meta.ID, RunningJobs: m.Meta.Running, MaxJobs: m.Meta.MaxJobs,
-			UsedMemory: m.Meta.UsedMem, MaxMemory: m.Meta.MaxMem, Draining: m.Meta.Draining,
-			Accepted: m.Meta.Accepted,
+		cands = append(cands, balance.Candidate{
+			ID: l.ID, Jobs: l.Jobs + n.inflight.get(l.ID), MaxJobs: l.MaxJobs,
+			Memory: l.Memory, MaxMemory: l.MaxMemory,
 		})
 	}
-	return out
+	return n.chooser.Choose(cands, memory)
 }
 
-// requestMemory is the memory a request will reserve, as far as it can be
-// told before resolution (a command's default is known only after).
-func (n *Node) requestMemory(req *fsm.JobRequest) int {
-	if req.Memory > 0 {
-		return req.Memory
+// largestNodeMemory is the most memory any node offers jobs: a job asking
+// more can never run. Before the leader has recorded any node, this
+// node's own budget stands in.
+func (n *Node) largestNodeMemory(state *fsm.State) int {
+	if largest := state.LargestNodeMemory(); largest > 0 {
+		return largest
 	}
-	return n.config.DefaultJobMemory
-}
-
-// largestNodeMemory is the most memory any live node offers jobs: a job
-// asking more can never run.
-func (n *Node) largestNodeMemory() int {
-	largest := n.config.MaxMemory
-	for _, m := range n.members.list() {
-		if m.Status == "alive" && m.Meta.MaxMem > largest {
-			largest = m.Meta.MaxMem
-		}
-	}
-	return largest
+	return n.config.MaxMemory
 }

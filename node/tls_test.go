@@ -106,7 +106,7 @@ func TestTLSClusterWorksAndRefusesForgedPeers(t *testing.T) {
 		"an expired certificate":  httpsWith(t, ca, expired, expiredKey),
 	}
 	for name, hc := range forgers {
-		for _, path := range []string{transport.InternalApplyPath, transport.InternalSubmitPath} {
+		for _, path := range []string{transport.InternalApplyPath} {
 			req, _ := http.NewRequest(http.MethodPost, leader.URL()+path, bytes.NewReader(entry))
 			req.Header.Set("Authorization", "Bearer "+adminSecret)
 			resp, err := hc.Do(req)

@@ -17,9 +17,6 @@ import (
 type Internal interface {
 	// ApplyEntry commits an encoded log entry; only the leader can.
 	ApplyEntry(ctx context.Context, entry []byte) (*fsm.ApplyResult, error)
-	// SubmitHere records a job to run on this node, without forwarding it
-	// again.
-	SubmitHere(ctx context.Context, sub *Submission) (*fsm.ApplyResult, error)
 	// Self describes this node and its progress through the log.
 	Self() api.AgentSelf
 	// ReadIndex confirms this node leads and returns its commit index, for
@@ -32,10 +29,9 @@ type Internal interface {
 
 // Paths of the node-to-node endpoints.
 const (
-	InternalApplyPath  = "/v1/internal/apply"
-	InternalSubmitPath = "/v1/internal/submit"
-	InternalReadIndex  = "/v1/internal/read-index"
-	InternalSelfPath   = "/v1/internal/self"
+	InternalApplyPath = "/v1/internal/apply"
+	InternalReadIndex = "/v1/internal/read-index"
+	InternalSelfPath  = "/v1/internal/self"
 	// ForwardedFromHeader marks a request one node sends another on a
 	// client's behalf, as Genie does; it carries the sender.
 	ForwardedFromHeader = "Genie-Forwarded-From"
@@ -49,7 +45,7 @@ type InternalResponse struct {
 	Index    uint64
 	Job      *fsm.Job
 	Existing bool
-	Seq      uint64
+	Assigned int
 
 	Status     int // 0 when there is no error
 	ErrCode    fsm.ErrorCode
@@ -69,14 +65,14 @@ func NewInternalResponse(res *fsm.ApplyResult, err error) *InternalResponse {
 		}
 		return out
 	}
-	return &InternalResponse{Index: res.Index, Job: res.Job, Existing: res.Existing, Seq: res.Seq}
+	return &InternalResponse{Index: res.Index, Job: res.Job, Existing: res.Existing, Assigned: res.Assigned}
 }
 
 // Result turns the response back into what the remote call returned.
 func (r *InternalResponse) Result() (*fsm.ApplyResult, error) {
 	switch {
 	case r.Status == 0:
-		return &fsm.ApplyResult{Index: r.Index, Job: r.Job, Existing: r.Existing, Seq: r.Seq}, nil
+		return &fsm.ApplyResult{Index: r.Index, Job: r.Job, Existing: r.Existing, Assigned: r.Assigned}, nil
 	case r.ErrCode != 0:
 		return nil, &fsm.Error{Code: r.ErrCode, Message: r.Message}
 	case r.Status == http.StatusServiceUnavailable:
@@ -110,20 +106,6 @@ func (h *handler) internalRoutes() {
 			return
 		}
 		res, err := in.ApplyEntry(r.Context(), entry)
-		writeMsgpack(w, NewInternalResponse(res, err))
-	})
-	h.handle(acl.Server, "POST "+InternalSubmitPath, func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			h.writeError(w, r, badRequest("", "cannot read submission: %v", err))
-			return
-		}
-		var sub Submission
-		if err := fsm.Decode(body, &sub); err != nil {
-			h.writeError(w, r, badRequest("", "cannot decode submission: %v", err))
-			return
-		}
-		res, err := in.SubmitHere(r.Context(), &sub)
 		writeMsgpack(w, NewInternalResponse(res, err))
 	})
 }

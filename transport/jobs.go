@@ -89,8 +89,35 @@ func (h *handler) jobView(fn func(http.ResponseWriter, *http.Request, *fsm.Job))
 			h.writeError(w, r, notFound("No job with id %s", id))
 			return
 		}
-		fn(w, r, j)
+		fn(w, r, h.withQueuePosition(j))
 	}
+}
+
+// QueuePositions is implemented by a backend that queues jobs: a queued
+// job's place in line, worked out when it is read.
+type QueuePositions interface {
+	// QueuePosition returns the job's place in line from 1, 0 when it
+	// does not wait.
+	QueuePosition(id string) int
+}
+
+// withQueuePosition returns j, or for a queued job a copy whose message
+// gives its place in line now.
+func (h *handler) withQueuePosition(j *fsm.Job) *fsm.Job {
+	q, ok := h.backend.(QueuePositions)
+	if !ok || !j.Queued() {
+		return j
+	}
+	pos := q.QueuePosition(j.ID)
+	if pos == 0 {
+		return j
+	}
+	c := *j
+	c.StatusMsg = fsm.QueuedMsg(pos)
+	if j.StatusMsg == fsm.MsgRequeuedLost {
+		c.StatusMsg += " Its first node was lost."
+	}
+	return &c
 }
 
 // submitJob: decode → validate → hand to the node (resolve, place, commit)
@@ -216,7 +243,7 @@ func (h *handler) searchJobs(w http.ResponseWriter, r *http.Request) {
 	base, now := baseURL(r), time.Now()
 	items := make([]api.JobSearchResult, 0, len(jobs))
 	for _, j := range jobs {
-		items = append(items, jobSearchResultToDTO(j, base, now))
+		items = append(items, jobSearchResultToDTO(h.withQueuePosition(j), base, now))
 	}
 	writeHAL(w, http.StatusOK, paging.page(r, total, &api.PageEmbedded{Jobs: items}))
 }
