@@ -18,7 +18,8 @@ func (c *MembersCommand) Help() string {
 Usage: genie members [options]
 
   Lists the nodes the answering node knows of, with their gossip status,
-  raft role, load and capacity.
+  raft role, load and capacity, and how many jobs wait in the cluster's
+  queue.
 ` + globalOptions)
 }
 
@@ -49,5 +50,9 @@ func (c *MembersCommand) Run(args []string) int {
 		}
 	}
 	c.printTable([]string{"NAME", "ADDRESS", "STATUS", "ROLE", "RUNNING", "CAPACITY", "DRAINING", "ZONE"}, rows)
+	if len(members) > 0 {
+		// The queue is the cluster's, so every member reports the same.
+		c.UI.Output(fmt.Sprintf("\nQueued: %d jobs waiting for capacity", members[0].QueuedJobs))
+	}
 	return 0
 }

@@ -13,9 +13,9 @@ func TestMembersTable(t *testing.T) {
 	f := newFakeGenie(t)
 	f.members = []api.Member{
 		{Name: "node-1", Address: "10.0.0.1:8080", Status: "alive", RaftRole: "leader", RunningJobs: 2, MaxJobs: 8,
-			UsedMemory: 1024, MaxMemory: 8192, Zone: "us-east-1a"},
+			UsedMemory: 1024, MaxMemory: 8192, Zone: "us-east-1a", QueuedJobs: 7},
 		{Name: "node-2", Address: "10.0.0.2:8080", Status: "alive", RaftRole: "follower", MaxJobs: 8,
-			MaxMemory: 8192, Draining: true},
+			MaxMemory: 8192, Draining: true, QueuedJobs: 7},
 	}
 	r := run(t, f, "members").want(t, 0)
 	lines := r.lines()
@@ -27,6 +27,9 @@ func TestMembersTable(t *testing.T) {
 	}
 	if got := fields(lines[2]); !reflect.DeepEqual(got, []string{"node-2", "10.0.0.2:8080", "alive", "follower", "0", "0/8 jobs, 0/8192 MB", "true", "-"}) {
 		t.Fatalf("row %q", got)
+	}
+	if last := lines[len(lines)-1]; last != "Queued: 7 jobs waiting for capacity" {
+		t.Fatalf("queue line %q", last)
 	}
 	at := column(t, lines[0], "CAPACITY")
 	if lines[1][at-1] != ' ' || lines[2][at-1] != ' ' || lines[1][at] == ' ' || lines[2][at] == ' ' {
