@@ -36,6 +36,14 @@ const (
 	// settleBound is how long acknowledged jobs have to end after a round.
 	settleBound = 2 * time.Minute
 	warmUp      = 3 * time.Second
+	// maxJobs is each node's -max-jobs: the workload submits about twice
+	// what the cluster runs (3 workers, a job each 150 ms, each job 1 s;
+	// 9 slots, 6 with a node down), so the queue grows through every
+	// fault and the scheduler works while nodes die and leaders change.
+	maxJobs = 3
+	// queueSampleEvery is how often the queue's length is read during a
+	// fault.
+	queueSampleEvery = 500 * time.Millisecond
 )
 
 // suite is one run of the chaos suite.
@@ -151,7 +159,12 @@ func (s *suite) runRound(f fault) {
 	heal := f.inject(s, r)
 	recovered := make(chan time.Duration, 1)
 	go s.probeWrites(ctx, time.Now(), recovered)
+	sampled := s.sampleQueue(r)
 	s.hold(f.down)
+	sampled()
+	if r.QueueMax == 0 {
+		r.problem("the queue was empty all through the fault: the workload did not exceed the capacity")
+	}
 	heal()
 	s.waitHealthy(r)
 	select {
@@ -170,6 +183,36 @@ func (s *suite) runRound(f fault) {
 
 	s.checkJobs(r)
 	s.checkRegistry(r)
+}
+
+// sampleQueue reads the cluster's queue length from any node that answers
+// until the returned func is called, and keeps the least and the most it
+// saw in r.
+func (s *suite) sampleQueue(r *round) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	r.QueueMin = -1
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			for _, u := range s.urls() {
+				var members []api.Member
+				if s.d.client.getJSON(u+"/v1/agent/members", &members) != nil || len(members) == 0 {
+					continue
+				}
+				q := members[0].QueuedJobs
+				r.mu.Lock()
+				if r.QueueMin < 0 || q < r.QueueMin {
+					r.QueueMin = q
+				}
+				r.QueueMax = max(r.QueueMax, q)
+				r.mu.Unlock()
+				break
+			}
+			pause(ctx, queueSampleEvery)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // hold lets a fault (or the load before and after it) last d.
@@ -505,11 +548,11 @@ func (s *suite) report() { s.once.Do(s.writeReport) }
 func (s *suite) writeReport() {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ROUND\tFAULT\tJOBS TRIED\tACKED\tLOST\tDUPLICATED\tREGISTRY WRITES\tACKED\tLINEARIZABLE\tRECOVERY\t503s\tNO ANSWER\t4xx\tUNDOCUMENTED")
+	fmt.Fprintln(tw, "ROUND\tFAULT\tJOBS TRIED\tACKED\tLOST\tDUPLICATED\tQUEUED\tREGISTRY WRITES\tACKED\tLINEARIZABLE\tRECOVERY\t503s\tNO ANSWER\t4xx\tUNDOCUMENTED")
 	failed := false
 	for _, r := range s.rounds {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t%d\n", r.Index, r.Fault, r.JobsTried, r.JobsAcked,
-			r.Lost, r.Duplicated, r.RegTried, r.RegAcked, r.Linearizable, r.Recovery.Round(10*time.Millisecond),
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d-%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t%d\n", r.Index, r.Fault, r.JobsTried, r.JobsAcked,
+			r.Lost, r.Duplicated, max(r.QueueMin, 0), r.QueueMax, r.RegTried, r.RegAcked, r.Linearizable, r.Recovery.Round(10*time.Millisecond),
 			r.Unavailable, r.Unreachable, r.Refused, len(r.Undocumented))
 		if len(r.Problems) > 0 || len(r.Undocumented) > 0 {
 			failed = true

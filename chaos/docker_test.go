@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,7 +259,7 @@ func newDockerCluster(t testing.TB, size int) *dockerCluster {
 			"GENIE_NODE_LOST_GRACE="+nodeLostGrace.String(),
 			"GENIE_DRAIN_TIMEOUT=20s",
 			"GENIE_KILL_GRACE=2s",
-			"GENIE_MAX_JOBS=200",
+			"GENIE_MAX_JOBS="+strconv.Itoa(maxJobs),
 			"GENIE_LOG_LEVEL=debug",
 		),
 	}

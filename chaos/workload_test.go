@@ -60,6 +60,10 @@ type round struct {
 	Undocumented []string `json:"undocumented"` // every other error
 	Lost         int      `json:"lost"`
 	Duplicated   int      `json:"duplicated"`
+	// QueueMin and QueueMax are the least and most jobs seen waiting in
+	// the cluster's queue during the fault.
+	QueueMin     int `json:"queueMin"`
+	QueueMax     int `json:"queueMax"`
 	Recovery     time.Duration
 	Linearizable string   `json:"linearizable"`
 	Problems     []string `json:"problems"`
