@@ -165,13 +165,14 @@ func (n *Node) setup() error {
 	if err := n.setupGossip(); err != nil {
 		return err
 	}
-	n.wg.Add(6)
+	n.wg.Add(7)
 	go n.watchLeader()
 	go n.takeCharge()
 	go n.bootstrapLoop()
 	go n.dispatchLoop()
 	go n.announceLoop()
 	go n.monitorLeadership()
+	go n.reconnectLoop()
 	if len(n.config.Join) > 0 {
 		n.wg.Add(1)
 		go n.joinLoop(n.config.Join)
