@@ -196,3 +196,21 @@ func TestQueueLinesCountEachUsersPlacedJobs(t *testing.T) {
 		t.Fatalf("lines %v running %v", got, running)
 	}
 }
+
+func TestUserLimitCountsQueuedJobs(t *testing.T) {
+	tf := newTestFSM(t)
+	tf.mustApply(LimitsRequestType, &LimitsRequest{UserActive: 2})
+	// No node: both wait in the queue, and both count.
+	for _, id := range []string{"q1", "q2"} {
+		if res := tf.mustApply(JobSubmitRequestType, placeReq(id, "alice", "", 1)); !res.Job.Queued() {
+			t.Fatalf("%s: %+v", id, res.Job)
+		}
+	}
+	tf.wantCode(ErrCodeLimit, JobSubmitRequestType, placeReq("q3", "alice", "", 1))
+	// Killing a queued job frees its place.
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "q1", From: []JobStatus{JobAccepted}, To: JobKilled})
+	tf.mustApply(JobSubmitRequestType, placeReq("q3", "alice", "", 1))
+	if n := tf.fsm.State().QueueLength(); n != 2 {
+		t.Fatalf("queue length %d, want 2", n)
+	}
+}
