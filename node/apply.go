@@ -60,7 +60,7 @@ func (n *Node) applyLocal(ctx context.Context, buf []byte) (*fsm.ApplyResult, er
 		return nil, ctx.Err()
 	}
 	f := n.raft.Apply(buf, timeout)
-	if err := f.Error(); err != nil {
+	if err := n.waitFuture(ctx, f); err != nil {
 		return nil, mapRaftError(err)
 	}
 	switch resp := f.Response().(type) {
@@ -72,6 +72,24 @@ func (n *Node) applyLocal(ctx context.Context, buf []byte) (*fsm.ApplyResult, er
 		return &fsm.ApplyResult{Index: f.Index()}, nil
 	default:
 		return nil, fmt.Errorf("unexpected apply response %T", resp)
+	}
+}
+
+// waitFuture waits for a raft future that travels through raft's apply
+// channel (an apply or a barrier). Raft does not answer such a future when
+// it shuts down before taking it from the channel, and Apply may even
+// enqueue one after shutdown, so f.Error() alone can block forever; the
+// node's own shutdown and the caller's context end the wait instead.
+func (n *Node) waitFuture(ctx context.Context, f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-n.shutdownCh:
+		return raft.ErrRaftShutdown
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

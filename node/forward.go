@@ -195,7 +195,7 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	if n.raft.State() != raft.Leader {
 		return 0, &transport.UnavailableError{Reason: "not the raft leader", RetryAfter: 100 * time.Millisecond}
 	}
-	if err := n.raft.Barrier(n.config.ApplyTimeout).Error(); err != nil {
+	if err := n.waitFuture(ctx, n.raft.Barrier(n.config.ApplyTimeout)); err != nil {
 		return 0, mapRaftError(err)
 	}
 	index, _ := n.applied.current()

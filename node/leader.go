@@ -53,7 +53,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	defer n.wg.Done()
 	n.logger.Info("leadership gained")
 	defer n.logger.Info("leadership lost")
-	if err := n.raft.Barrier(n.config.ApplyTimeout).Error(); err != nil {
+	if err := n.waitFuture(ctx, n.raft.Barrier(n.config.ApplyTimeout)); err != nil {
 		n.logger.Error("barrier failed", "error", err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,9 @@ func TestAgentDevNodeAnswersTheCLI(t *testing.T) {
 			t.Fatalf("agent exited %d: %s", code, ui.ErrorWriter)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("agent did not stop on SIGTERM")
+		var stacks strings.Builder
+		pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+		t.Fatalf("agent did not stop on SIGTERM; goroutines:\n%s", stacks.String())
 	}
 }
 
