@@ -36,12 +36,12 @@ const (
 	// settleBound is how long acknowledged jobs have to end after a round.
 	settleBound = 2 * time.Minute
 	warmUp      = 3 * time.Second
-	// maxJobs is each node's -max-jobs: the workload submits about twice
-	// what the cluster runs (3 workers, a job each 150 ms, each job 1 s;
-	// 9 slots, 6 with a node down), so the queue grows through every
-	// fault and the scheduler works while nodes die and leaders change.
+	// maxJobs is each node's -max-jobs: the workload submits more than the
+	// cluster runs (3 workers, about 7 jobs/s in all, each job 2 s; 9
+	// slots, 6 with a node down), so the queue grows through every fault
+	// and the scheduler works while nodes die and leaders change.
 	maxJobs = 3
-	// queueSampleEvery is how often the queue's length is read during a
+	// queueSampleEvery is how often the queue's length is read around a
 	// fault.
 	queueSampleEvery = 500 * time.Millisecond
 )
@@ -156,16 +156,21 @@ func (s *suite) runRound(f fault) {
 	go func() { s.w.run(ctx, r); close(done) }()
 	s.hold(warmUp)
 
+	// Sampled from just before the fault: with every node down there is
+	// no one to ask during it.
+	sampled := s.sampleQueue(r)
 	heal := f.inject(s, r)
 	recovered := make(chan time.Duration, 1)
 	go s.probeWrites(ctx, time.Now(), recovered)
-	sampled := s.sampleQueue(r)
 	s.hold(f.down)
+	heal()
 	sampled()
-	if r.QueueMax == 0 {
+	switch {
+	case r.QueueMin < 0:
+		r.problem("no node told the queue's length during the fault")
+	case r.QueueMax == 0:
 		r.problem("the queue was empty all through the fault: the workload did not exceed the capacity")
 	}
-	heal()
 	s.waitHealthy(r)
 	select {
 	case d := <-recovered:

@@ -32,7 +32,7 @@ const (
 
 // jobScript leaves one marker file per run in the shared directory, so a
 // job that ran twice shows two.
-const jobScript = `mktemp /shared/runs/$GENIE_JOB_ID.XXXXXX >/dev/null && sleep 1`
+const jobScript = `mktemp /shared/runs/$GENIE_JOB_ID.XXXXXX >/dev/null && sleep 2`
 
 // jobRecord is what the client knows of one job it submitted.
 type jobRecord struct {
@@ -61,7 +61,7 @@ type round struct {
 	Lost         int      `json:"lost"`
 	Duplicated   int      `json:"duplicated"`
 	// QueueMin and QueueMax are the least and most jobs seen waiting in
-	// the cluster's queue during the fault.
+	// the cluster's queue from just before the fault to its end.
 	QueueMin     int `json:"queueMin"`
 	QueueMax     int `json:"queueMax"`
 	Recovery     time.Duration

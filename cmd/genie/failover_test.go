@@ -23,13 +23,15 @@ type clusterAgent struct {
 	client                            *api.Client
 }
 
-// start runs the agent with -bootstrap-expect expect, joining join.
-func (a *clusterAgent) start(t testing.TB, bin string, expect int, join string) {
+// start runs the agent with -bootstrap-expect expect, joining join, with
+// extra flags.
+func (a *clusterAgent) start(t testing.TB, bin string, expect int, join string, extra ...string) {
 	t.Helper()
 	args := []string{"agent", "-node-name", a.name, "-data-dir", a.dataDir, "-http-addr", a.http,
 		"-raft-addr", a.raft, "-gossip-addr", a.gossip, "-bootstrap-expect", fmt.Sprint(expect),
 		// Benchmarks measure the plain cluster.
 		"-insecure"}
+	args = append(args, extra...)
 	if join != "" {
 		args = append(args, "-join", join)
 	}
@@ -51,9 +53,9 @@ func (a *clusterAgent) start(t testing.TB, bin string, expect int, join string) 
 	a.client, _ = api.NewClient(&api.Config{Address: "http://" + a.http})
 }
 
-// startBinaryCluster starts n genie processes that bootstrap one group and
-// waits until every one serves.
-func startBinaryCluster(t testing.TB, bin string, n int) []*clusterAgent {
+// startBinaryCluster starts n genie processes with extra flags that
+// bootstrap one group, and waits until every one serves.
+func startBinaryCluster(t testing.TB, bin string, n int, extra ...string) []*clusterAgent {
 	t.Helper()
 	var agents []*clusterAgent
 	for i := 0; i < n; i++ {
@@ -62,7 +64,7 @@ func startBinaryCluster(t testing.TB, bin string, n int) []*clusterAgent {
 		if i > 0 {
 			join = agents[0].gossip
 		}
-		a.start(t, bin, n, join)
+		a.start(t, bin, n, join, extra...)
 		agents = append(agents, a)
 	}
 	for _, a := range agents {
