@@ -119,10 +119,16 @@ type reporter struct {
 func (r *reporter) Transition(ctx context.Context, req fsm.JobTransitionRequest) error {
 	req.Token = r.n.id + "/" + req.ID + "/" + string(req.To)
 	req.Node = r.n.id
-	_, err := r.n.Apply(ctx, fsm.JobTransitionRequestType, &req)
+	// The runner reads nothing back from the state, so it goes on once the
+	// leader has the transition, without waiting for this replica to learn
+	// of the commit (up to raft's CommitTimeout on an idle cluster).
+	_, err := r.n.applyNoWait(ctx, fsm.JobTransitionRequestType, &req)
 	return err
 }
 
+// Archived records where a job's output went. It waits for this replica
+// to apply it: the runner removes the job's directory next, and this node
+// must by then serve the output from the archive.
 func (r *reporter) Archived(ctx context.Context, req fsm.JobArchiveRequest) error {
 	_, err := r.n.Apply(ctx, fsm.JobArchiveRequestType, &req)
 	return err

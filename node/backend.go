@@ -17,9 +17,42 @@ import (
 
 var _ transport.Backend = (*Node)(nil)
 
+// archiveRecordWait bounds how long a read of a job's output waits for the
+// record of an archive the runner has just written.
+const archiveRecordWait = 10 * time.Second
+
 // JobOutput opens a job's directory: the archive once the job is archived,
 // the live working directory while it runs on this node.
 func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
+	fsys, err := n.jobOutput(ctx, j)
+	if !errors.Is(err, errBeingArchived) {
+		return fsys, err
+	}
+	// The directory has gone into the archive and the runner is recording
+	// where: wait for that record rather than turn the reader away.
+	wait, cancel := context.WithTimeout(ctx, archiveRecordWait)
+	defer cancel()
+	for {
+		cur, changed := n.State().WatchJob(j.ID)
+		if cur == nil {
+			return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s not found", j.ID)
+		}
+		if cur.ArchiveStatus != fsm.ArchivePending {
+			return n.jobOutput(ctx, cur)
+		}
+		select {
+		case <-changed:
+		case <-wait.Done():
+			return nil, &transport.UnavailableError{Reason: "job output is being archived", RetryAfter: time.Second}
+		}
+	}
+}
+
+// errBeingArchived: a finished job's directory has left the jobs dir and
+// its archive is not recorded yet.
+var errBeingArchived = errors.New("job output is being archived")
+
+func (n *Node) jobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
 	if j.ArchiveStatus == fsm.ArchiveArchived && j.ArchiveLocation != "" {
 		fsys, err := n.openArchive(ctx, j.ArchiveLocation)
 		if err == nil {
@@ -45,7 +78,7 @@ func (n *Node) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
 		if j.Status.Terminal() && j.ArchiveStatus == fsm.ArchivePending {
 			// Between leaving the working directory and being recorded as
 			// archived.
-			return nil, &transport.UnavailableError{Reason: "job output is being archived", RetryAfter: time.Second}
+			return nil, errBeingArchived
 		}
 		return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s has no output directory", j.ID)
 	}

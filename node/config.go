@@ -53,6 +53,8 @@ type Config struct {
 	// leader's lease is half of it). Lower fails over faster; too low
 	// for the network and the load elects leaders needlessly.
 	RaftTimeout time.Duration
+	// raftCommitTimeout, when set, replaces raftCommitTimeout (tests).
+	raftCommitTimeout time.Duration
 
 	// GossipAddr is the host:port memberlist binds (TCP and UDP).
 	GossipAddr string

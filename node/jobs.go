@@ -59,6 +59,15 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 	}
 
 	res, err := state.Resolve(&req)
+	if err != nil && n.raft.State() != raft.Leader {
+		// The cluster or command may have been registered through another
+		// node a moment ago, in a write this replica has yet to apply:
+		// catch up with the leader and resolve again before refusing.
+		if n.ReadBarrier(ctx) == nil {
+			state = n.State()
+			res, err = state.Resolve(&req)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

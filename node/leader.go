@@ -60,8 +60,9 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	leaderSince := time.Now()
 	ticker := time.NewTicker(reconcileInterval)
 	defer ticker.Stop()
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.scheduleLoop(ctx)
+	go n.nudgeLoop(ctx)
 	for {
 		n.reconcile(ctx, leaderSince)
 		n.reconcileNodes(ctx)

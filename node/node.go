@@ -55,10 +55,12 @@ type Node struct {
 	bootstrapCh chan struct{}
 	// scheduleCh wakes the leader's scheduler.
 	scheduleCh chan struct{}
-	chooser    *balance.NodeChooser
-	inflight   *inflight
-	positions  queuePositions
-	internal   *http.Client
+	// nudgeCh tells the leader's nudge loop of every applied write.
+	nudgeCh   chan struct{}
+	chooser   *balance.NodeChooser
+	inflight  *inflight
+	positions queuePositions
+	internal  *http.Client
 	// tls holds the node's certificates; nil without TLS.
 	tls *tlsutil.Configurator
 	// draining: the node takes no new jobs (it is leaving).
@@ -107,6 +109,7 @@ func New(cfg *Config) (*Node, error) {
 		reconcileCh: make(chan struct{}, 1),
 		bootstrapCh: make(chan struct{}, 1),
 		scheduleCh:  make(chan struct{}, 1),
+		nudgeCh:     make(chan struct{}, 1),
 		chooser:     balance.NewNodeChooser(),
 		inflight:    newInflight(),
 		ready:       make(chan struct{}),
@@ -143,7 +146,10 @@ func (n *Node) setup() error {
 		Logger:      n.config.Logger,
 		OnJobChange: n.onJobChange,
 		OnRestore:   n.onRestore,
-		OnApplied:   func(index uint64) { n.applied.advance(index) },
+		OnApplied: func(index uint64) {
+			n.applied.advance(index)
+			n.noteApplied()
+		},
 	})
 	if err != nil {
 		return err

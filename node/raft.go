@@ -18,6 +18,7 @@ const (
 	raftSnapshotsKept = 2
 	raftMaxPool       = 3
 	raftTCPTimeout    = 10 * time.Second
+	raftCommitTimeout = 500 * time.Millisecond
 )
 
 // raftConfig tunes raft for genie's load: many small entries from many
@@ -30,10 +31,14 @@ func (n *Node) raftConfig() *raft.Config {
 	conf.ElectionTimeout = n.config.RaftTimeout
 	conf.LeaderLeaseTimeout = n.config.RaftTimeout / 2
 	// Followers learn the commit index from the next append; when writes
-	// pause, the leader sends one after CommitTimeout. 5 ms instead of 50
-	// keeps followers' replicas within a few ms of the leader's, at the
-	// cost of a few hundred small RPCs a second when idle.
-	conf.CommitTimeout = 5 * time.Millisecond
+	// pause, the leader sends one after CommitTimeout. The nudge loop sends
+	// a barrier after each pause in writes instead (see nudge.go), so this
+	// is only a backstop, long enough that an idle leader sends nothing
+	// but heartbeats.
+	conf.CommitTimeout = raftCommitTimeout
+	if n.config.raftCommitTimeout > 0 {
+		conf.CommitTimeout = n.config.raftCommitTimeout
+	}
 	conf.BatchApplyCh = true
 	conf.MaxAppendEntries = 1024
 	// A snapshot every 4096 entries and as many kept behind it bound the

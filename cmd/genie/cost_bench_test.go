@@ -60,6 +60,9 @@ func BenchmarkClusterCostPerJob(b *testing.B) {
 		}(agents[w%len(agents)].client)
 	}
 	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
 	for _, id := range ids {
 		waitUntil(b, 5*time.Minute, "job "+id+" to finish", func() bool {
 			st, err := agents[0].client.Jobs().Status(ctx, id)
