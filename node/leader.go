@@ -160,6 +160,9 @@ func (n *Node) nextConfigChange(ctx context.Context, servers []raft.Server, inde
 			continue
 		}
 		why := "left the cluster"
+		if !known && n.unknownServerAnswers(s) {
+			continue
+		}
 		if !known || m.Status != "left" {
 			since := leaderSince
 			if known && m.Since.After(since) {
@@ -206,7 +209,8 @@ func (n *Node) quorumSurvivesRemoval(servers []raft.Server, byID map[raft.Server
 			continue
 		}
 		voters++
-		if s.ID == raft.ServerID(n.id) || byID[s.ID].Status == "alive" {
+		m, known := byID[s.ID]
+		if s.ID == raft.ServerID(n.id) || m.Status == "alive" || (!known && n.unknownServerAnswers(s)) {
 			alive++
 		}
 	}
