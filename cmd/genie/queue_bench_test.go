@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,27 +56,7 @@ func runBurst(b *testing.B, bin string, flags ...string) (rate float64, mostQueu
 
 	b.ResetTimer()
 	start := time.Now()
-	ids := make([]string, b.N)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < 64; w++ {
-		wg.Add(1)
-		go func(c *api.Client) {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
-				id, err := c.Jobs().Submit(ctx, req)
-				if err != nil {
-					b.Errorf("submit: %v", err)
-					return
-				}
-				ids[i] = id
-			}
-		}(agents[w%len(agents)].client)
-	}
-	wg.Wait()
-	if b.Failed() {
-		b.FailNow()
-	}
+	ids, _ := submitAll(b, agents, req, 64)
 	// The last job submitted is among the last to end.
 	for i := len(ids) - 1; i >= 0; i-- {
 		id := ids[i]
