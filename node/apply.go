@@ -26,7 +26,7 @@ func (n *Node) Apply(ctx context.Context, t fsm.MessageType, msg interface{}) (*
 
 // applyNoWait is Apply without waiting for this replica to apply the entry
 // when the leader is elsewhere: for writes nobody reads back here at once
-// (job submissions: a read that misses asks the leader, see ReadBarrier).
+// (a runner's transitions).
 func (n *Node) applyNoWait(ctx context.Context, t fsm.MessageType, msg interface{}) (*fsm.ApplyResult, error) {
 	buf, err := fsm.Encode(t, msg)
 	if err != nil {

@@ -121,7 +121,9 @@ func (n *Node) forwardApply(ctx context.Context, addr string, buf []byte, waitLo
 	if err != nil {
 		return nil, err
 	}
-	n.waitApplied(ctx, res.Index)
+	if waitLocal {
+		n.waitApplied(ctx, res.Index)
+	}
 	return res, nil
 }
 

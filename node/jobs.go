@@ -101,7 +101,7 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 		job.Status = fsm.JobInvalid
 		job.StatusMsg = fmt.Sprintf("%s (%d MB requested, at most %d MB)", fsm.MsgTooMuchMemory, job.Memory, largest)
 		job.ArchiveStatus = fsm.ArchiveNoFiles
-		return n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
+		return n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{Job: job})
 	}
 
 	if sub.Pinned {
@@ -111,7 +111,9 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 	job.Node = n.chooseNode(state, job.Memory)
 	n.inflight.add(job.Node, 1)
 	defer n.inflight.add(job.Node, -1)
-	result, err := n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{
+	// Apply waits for this replica too, so the client reads its job back
+	// here, in a search as by id, as soon as it has its answer.
+	result, err := n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{
 		Job: job, Place: true, MaxQueued: n.config.MaxQueued,
 	})
 	if fsm.CodeOf(err) == fsm.ErrCodeQueueFull {
