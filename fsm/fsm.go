@@ -84,13 +84,17 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	state := f.State()
 	txn := state.db.Txn(true)
 	var changed []jobChange
+	indexes := batchIndexes{}
 	for i, l := range logs {
-		if l.Type != raft.LogCommand {
-			continue
+		if l.Type == raft.LogCommand {
+			res, changes := f.applyOne(txn, l)
+			results[i] = res
+			changed = append(changed, changes...)
 		}
-		res, changes := f.applyOne(txn, l)
-		results[i] = res
-		changed = append(changed, changes...)
+		indexes.note(l, results[i])
+	}
+	if err := indexes.write(txn); err != nil {
+		panic(fmt.Errorf("record table indexes: %w", err))
 	}
 	txn.Commit()
 	if f.onJobChange != nil {

@@ -80,6 +80,7 @@ func schema() *memdb.DBSchema {
 			tableSettings:     settingsTable(),
 			tableNodes:        nodesTable(),
 			tableUsage:        usageTable(),
+			tableIndexes:      tableIndexSchema(),
 		},
 	}
 }

@@ -111,6 +111,7 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 		return fmt.Errorf("restore: unsupported snapshot version %d", version)
 	}
 	txn := state.db.Txn(true)
+	var latest uint64
 	for {
 		var kind byte
 		if err := dec.Decode(&kind); err != nil {
@@ -149,15 +150,21 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 		if err := txn.Insert(table, obj); err != nil {
 			return fmt.Errorf("restore %s: %w", table, err)
 		}
+		latest = maxIndex(latest, objectIndex(obj))
 	}
 	if err := recomputeUsage(txn); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := restoreIndexes(txn, latest); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	txn.Commit()
 
 	f.stateLock.Lock()
+	old := f.state
 	f.state = state
 	f.stateLock.Unlock()
+	old.abandon()
 	if f.onRestore != nil {
 		f.onRestore()
 	}

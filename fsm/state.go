@@ -10,7 +10,8 @@ import (
 // State is the queryable replicated state. Objects it returns are shared
 // with the store and must not be modified.
 type State struct {
-	db *memdb.MemDB
+	db        *memdb.MemDB
+	abandonCh chan struct{}
 }
 
 // NewState returns an empty state store.
@@ -19,7 +20,7 @@ func NewState() (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &State{db: db}, nil
+	return &State{db: db, abandonCh: make(chan struct{})}, nil
 }
 
 // ResourceFilter selects clusters, commands or applications. Empty fields

@@ -122,6 +122,16 @@ func (n *Node) Leader() (string, string) {
 	return string(addr), string(id)
 }
 
+// LastContact is how long ago this node last heard from the leader; zero
+// on the leader.
+func (n *Node) LastContact() time.Duration {
+	if n.raft.State() == raft.Leader {
+		return 0
+	}
+	// Never heard from a leader: as stale as can be, as Consul says it.
+	return time.Since(n.raft.LastContact())
+}
+
 // Metrics serves the node's Prometheus metrics.
 func (n *Node) Metrics() http.Handler { return n.metrics.handler() }
 

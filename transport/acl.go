@@ -17,14 +17,14 @@ const maxTokenField = maxShort
 func (h *handler) aclRoutes() {
 	h.handle(acl.Anyone, "POST /v1/acl/bootstrap", h.aclBootstrap)
 	h.handle(acl.Admin, "POST /v1/acl/tokens", h.aclCreateToken)
-	h.handle(acl.Admin, "GET /v1/acl/tokens", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Admin, "GET /v1/acl/tokens", tables(fsm.TableACLTokens), func(w http.ResponseWriter, r *http.Request) {
 		out := []api.ACLToken{}
 		for _, t := range h.backend.State().ACLTokens() {
 			out = append(out, tokenToDTO(t, ""))
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
-	h.handle(acl.Read, "GET /v1/acl/token/self", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET /v1/acl/token/self", tables(fsm.TableACLTokens), func(w http.ResponseWriter, r *http.Request) {
 		a := authorizerOf(r)
 		if !a.Enforced() {
 			h.writeError(w, r, badRequest("", "ACLs are disabled on this cluster, or the caller is a server: there is no token"))
@@ -32,7 +32,7 @@ func (h *handler) aclRoutes() {
 		}
 		h.writeToken(w, r, a.AccessorID)
 	})
-	h.handle(acl.Admin, "GET /v1/acl/token/{accessorId}", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Admin, "GET /v1/acl/token/{accessorId}", tables(fsm.TableACLTokens), func(w http.ResponseWriter, r *http.Request) {
 		h.writeToken(w, r, r.PathValue("accessorId"))
 	})
 	h.handle(acl.Admin, "DELETE /v1/acl/token/{accessorId}", func(w http.ResponseWriter, r *http.Request) {

@@ -81,9 +81,10 @@ func (b *fakeBackend) JobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) 
 	return os.DirFS(b.outDir), nil
 }
 
-func (b *fakeBackend) Health() error            { return nil }
-func (b *fakeBackend) Leader() (string, string) { return "127.0.0.1:8300", "n1" }
-func (b *fakeBackend) Metrics() http.Handler    { return http.NotFoundHandler() }
+func (b *fakeBackend) Health() error              { return nil }
+func (b *fakeBackend) Leader() (string, string)   { return "127.0.0.1:8300", "n1" }
+func (b *fakeBackend) Metrics() http.Handler      { return http.NotFoundHandler() }
+func (b *fakeBackend) LastContact() time.Duration { return 0 }
 
 // testAPI serves the handler over a fake backend and returns a client.
 func testAPI(t testing.TB) (*fakeBackend, *api.Client, *httptest.Server) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -34,6 +35,9 @@ type Backend interface {
 	Health() error
 	// Leader returns the raft leader's address and id, empty when unknown.
 	Leader() (addr, id string)
+	// LastContact is how long ago this node last heard from the leader:
+	// zero on the leader, the staleness of a read served here otherwise.
+	LastContact() time.Duration
 	// Metrics serves the Prometheus text format.
 	Metrics() http.Handler
 }

@@ -17,23 +17,23 @@ import (
 func (h *handler) jobRoutes() {
 	const p = "/api/v3/jobs"
 	h.handle(acl.Submit, "POST "+p, h.submitJob)
-	h.handle(acl.Read, "GET "+p, h.searchJobs)
-	h.handle(acl.Read, "GET "+p+"/{id}", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p, tables(fsm.TableJobs), h.searchJobs)
+	h.handleRead(acl.Read, "GET "+p+"/{id}", jobRecord, h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobToDTO(j, baseURL(r), time.Now()))
 	}))
-	h.handle(acl.Read, "GET "+p+"/{id}/status", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p+"/{id}/status", jobRecord, h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeJSON(w, http.StatusOK, api.JobStatusResponse{Status: api.JobStatus(j.Status)})
 	}))
-	h.handle(acl.Read, "GET "+p+"/{id}/request", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p+"/{id}/request", jobRecord, h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobRequestToDTO(j, baseURL(r)))
 	}))
-	h.handle(acl.Read, "GET "+p+"/{id}/execution", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p+"/{id}/execution", jobRecord, h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobExecutionToDTO(j, baseURL(r)))
 	}))
-	h.handle(acl.Read, "GET "+p+"/{id}/metadata", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p+"/{id}/metadata", jobRecord, h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		writeHAL(w, http.StatusOK, jobMetadataToDTO(j, baseURL(r)))
 	}))
-	h.handle(acl.Read, "GET "+p+"/{id}/cluster", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p+"/{id}/cluster", joined(jobRecord, tables(fsm.TableClusters)), h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		c := h.backend.State().Cluster(j.ClusterID)
 		if c == nil {
 			h.writeError(w, r, notFound("Job %s has no cluster (it was not resolved, or the cluster was deleted).", j.ID))
@@ -41,7 +41,7 @@ func (h *handler) jobRoutes() {
 		}
 		writeHAL(w, http.StatusOK, clusterToDTO(c, baseURL(r)))
 	}))
-	h.handle(acl.Read, "GET "+p+"/{id}/command", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p+"/{id}/command", joined(jobRecord, tables(fsm.TableCommands)), h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		c := h.backend.State().Command(j.CommandID)
 		if c == nil {
 			h.writeError(w, r, notFound("Job %s has no command (it was not resolved, or the command was deleted).", j.ID))
@@ -49,7 +49,7 @@ func (h *handler) jobRoutes() {
 		}
 		writeHAL(w, http.StatusOK, commandToDTO(c, baseURL(r)))
 	}))
-	h.handle(acl.Read, "GET "+p+"/{id}/applications", h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
+	h.handleRead(acl.Read, "GET "+p+"/{id}/applications", joined(jobRecord, tables(fsm.TableApplications)), h.jobView(func(w http.ResponseWriter, r *http.Request, j *fsm.Job) {
 		state := h.backend.State()
 		out := []api.Application{}
 		for _, id := range j.Applications {

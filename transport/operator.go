@@ -6,6 +6,7 @@ import (
 
 	"github.com/genie-cluster/genie/acl"
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/fsm"
 )
 
 // Operator is what the operator endpoints need from a node.
@@ -29,7 +30,7 @@ func (h *handler) operatorRoutes() {
 	h.handle(acl.Read, "GET /v1/agent/members", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, op.Members())
 	})
-	h.handle(acl.Read, "GET /v1/operator/raft/peers", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET /v1/operator/raft/peers", tables(fsm.TableRaftConfiguration), func(w http.ResponseWriter, r *http.Request) {
 		peers, err := op.RaftPeers(r.Context())
 		if err != nil {
 			h.writeError(w, r, err)

@@ -24,6 +24,7 @@ type registryKind[T any, D any] struct {
 	plural   string // "clusters"
 	listKey  string // "clusterList"
 	msgType  fsm.MessageType
+	table    fsm.Table
 
 	get      func(s *fsm.State, id string) *T
 	search   func(s *fsm.State, f fsm.ResourceFilter) []*T
@@ -37,7 +38,7 @@ type registryKind[T any, D any] struct {
 }
 
 var clusterKind = &registryKind[fsm.Cluster, api.Cluster]{
-	singular: "cluster", plural: "clusters", listKey: "clusterList", msgType: fsm.ClusterRequestType,
+	singular: "cluster", plural: "clusters", listKey: "clusterList", msgType: fsm.ClusterRequestType, table: fsm.TableClusters,
 	get:      (*fsm.State).Cluster,
 	search:   (*fsm.State).Clusters,
 	resource: func(c *fsm.Cluster) *fsm.Resource { return &c.Resource },
@@ -51,7 +52,7 @@ var clusterKind = &registryKind[fsm.Cluster, api.Cluster]{
 }
 
 var commandKind = &registryKind[fsm.Command, api.Command]{
-	singular: "command", plural: "commands", listKey: "commandList", msgType: fsm.CommandRequestType,
+	singular: "command", plural: "commands", listKey: "commandList", msgType: fsm.CommandRequestType, table: fsm.TableCommands,
 	get:      (*fsm.State).Command,
 	search:   (*fsm.State).Commands,
 	resource: func(c *fsm.Command) *fsm.Resource { return &c.Resource },
@@ -65,7 +66,7 @@ var commandKind = &registryKind[fsm.Command, api.Command]{
 }
 
 var applicationKind = &registryKind[fsm.Application, api.Application]{
-	singular: "application", plural: "applications", listKey: "applicationList", msgType: fsm.ApplicationRequestType,
+	singular: "application", plural: "applications", listKey: "applicationList", msgType: fsm.ApplicationRequestType, table: fsm.TableApplications,
 	get:      (*fsm.State).Application,
 	search:   (*fsm.State).Applications,
 	resource: func(a *fsm.Application) *fsm.Resource { return &a.Resource },
@@ -82,8 +83,8 @@ var applicationKind = &registryKind[fsm.Application, api.Application]{
 func registryRoutes[T any, D any](h *handler, k *registryKind[T, D]) {
 	p := "/api/v3/" + k.plural
 	h.handle(acl.Admin, "POST "+p, func(w http.ResponseWriter, r *http.Request) { registryCreate(h, w, r, k) })
-	h.handle(acl.Read, "GET "+p, func(w http.ResponseWriter, r *http.Request) { registrySearch(h, w, r, k) })
-	h.handle(acl.Read, "GET "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET "+p, tables(k.table), func(w http.ResponseWriter, r *http.Request) { registrySearch(h, w, r, k) })
+	h.handleRead(acl.Read, "GET "+p+"/{id}", resourceRecord(k.table), func(w http.ResponseWriter, r *http.Request) {
 		if t := lookup(h, w, r, k); t != nil {
 			writeHAL(w, http.StatusOK, k.toDTO(t, baseURL(r)))
 		}
@@ -94,7 +95,7 @@ func registryRoutes[T any, D any](h *handler, k *registryKind[T, D]) {
 
 	for _, field := range []string{"tags", "configs", "dependencies"} {
 		field := field
-		h.handle(acl.Read, "GET "+p+"/{id}/"+field, func(w http.ResponseWriter, r *http.Request) {
+		h.handleRead(acl.Read, "GET "+p+"/{id}/"+field, resourceRecord(k.table), func(w http.ResponseWriter, r *http.Request) {
 			if t := lookup(h, w, r, k); t != nil {
 				writeJSON(w, http.StatusOK, listField(k.resource(t), field))
 			}

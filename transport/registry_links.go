@@ -13,7 +13,7 @@ import (
 
 func (h *handler) clusterRoutes() {
 	// The commands whose cluster criteria select this cluster.
-	h.handle(acl.Read, "GET /api/v3/clusters/{id}/commands", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET /api/v3/clusters/{id}/commands", registryLinks, func(w http.ResponseWriter, r *http.Request) {
 		cl := lookup(h, w, r, clusterKind)
 		if cl == nil {
 			return
@@ -49,7 +49,7 @@ func commandSelects(c *fsm.Command, cl *fsm.Cluster) bool {
 }
 
 func (h *handler) applicationRoutes() {
-	h.handle(acl.Read, "GET /api/v3/applications/{id}/commands", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET /api/v3/applications/{id}/commands", registryLinks, func(w http.ResponseWriter, r *http.Request) {
 		app := lookup(h, w, r, applicationKind)
 		if app == nil {
 			return
@@ -71,7 +71,7 @@ func (h *handler) applicationRoutes() {
 
 func (h *handler) commandRoutes() {
 	const p = "/api/v3/commands/{id}"
-	h.handle(acl.Read, "GET "+p+"/applications", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET "+p+"/applications", registryLinks, func(w http.ResponseWriter, r *http.Request) {
 		c := lookup(h, w, r, commandKind)
 		if c == nil {
 			return
@@ -110,7 +110,7 @@ func (h *handler) commandRoutes() {
 		h.answerNoContent(w, r, err)
 	})
 
-	h.handle(acl.Read, "GET "+p+"/clusters", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET "+p+"/clusters", registryLinks, func(w http.ResponseWriter, r *http.Request) {
 		c := lookup(h, w, r, commandKind)
 		if c == nil {
 			return
@@ -128,7 +128,7 @@ func (h *handler) commandRoutes() {
 		}
 		writeHAL(w, http.StatusOK, out)
 	})
-	h.handle(acl.Read, "GET "+p+"/resolvedClusters", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET "+p+"/resolvedClusters", registryLinks, func(w http.ResponseWriter, r *http.Request) {
 		c := lookup(h, w, r, commandKind)
 		if c == nil {
 			return
@@ -149,7 +149,7 @@ func (h *handler) commandRoutes() {
 		writeJSON(w, http.StatusOK, out)
 	})
 
-	h.handle(acl.Read, "GET "+p+"/clusterCriteria", func(w http.ResponseWriter, r *http.Request) {
+	h.handleRead(acl.Read, "GET "+p+"/clusterCriteria", registryLinks, func(w http.ResponseWriter, r *http.Request) {
 		if c := lookup(h, w, r, commandKind); c != nil {
 			writeJSON(w, http.StatusOK, criteriaToDTO(c.ClusterCriteria))
 		}
@@ -292,3 +292,7 @@ func statusParam(r *http.Request, kind string) ([]string, error) {
 	statuses := normalizedValues(r.URL.Query()["status"])
 	return statuses, validateResourceStatuses(kind, statuses)
 }
+
+// registryLinks scopes the views that join clusters, commands and
+// applications.
+var registryLinks = tables(fsm.TableClusters, fsm.TableCommands, fsm.TableApplications)
