@@ -20,6 +20,13 @@ func (r *registry) Delete(ctx context.Context, id string) error {
 	return err
 }
 
+// DeleteAll removes every resource of the kind, or none when any is in use
+// (409 naming them).
+func (r *registry) DeleteAll(ctx context.Context) error {
+	_, err := r.c.write(ctx, http.MethodDelete, r.base, nil, nil, nil)
+	return err
+}
+
 // Patch applies JSON Patch operations to the resource's v3 JSON.
 func (r *registry) Patch(ctx context.Context, id string, ops []PatchOp) error {
 	_, err := r.c.write(ctx, http.MethodPatch, pathOf(r.base, id), nil, list(ops), nil)

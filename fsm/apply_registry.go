@@ -6,6 +6,9 @@ import (
 
 func applyCluster(txn *memdb.Txn, index uint64, req *ClusterRequest) interface{} {
 	c := req.Cluster
+	if req.Op == OpDeleteAll {
+		return deleteAll(txn, index, tableClusters, c.WriteToken, activeJobsUsing(func(j *Job) string { return j.ClusterID }))
+	}
 	existing, err := firstCluster(txn, c.ID)
 	if err != nil {
 		return err
@@ -61,6 +64,9 @@ func applyCluster(txn *memdb.Txn, index uint64, req *ClusterRequest) interface{}
 
 func applyCommand(txn *memdb.Txn, index uint64, req *CommandRequest) interface{} {
 	c := req.Command
+	if req.Op == OpDeleteAll {
+		return deleteAll(txn, index, tableCommands, c.WriteToken, activeJobsUsing(func(j *Job) string { return j.CommandID }))
+	}
 	raw, err := txn.First(tableCommands, indexID, c.ID)
 	if err != nil {
 		return err
@@ -124,6 +130,9 @@ func applyCommand(txn *memdb.Txn, index uint64, req *CommandRequest) interface{}
 
 func applyApplication(txn *memdb.Txn, index uint64, req *ApplicationRequest) interface{} {
 	a := req.Application
+	if req.Op == OpDeleteAll {
+		return deleteAll(txn, index, tableApplications, a.WriteToken, commandsUsing)
+	}
 	raw, err := txn.First(tableApplications, indexID, a.ID)
 	if err != nil {
 		return err

@@ -69,6 +69,9 @@ const (
 	OpUpdate
 	// OpDelete removes the resource; it fails when the resource is in use.
 	OpDelete
+	// OpDeleteAll removes every resource of the kind, or none when any is
+	// in use. The request's resource carries only its WriteToken.
+	OpDeleteAll
 )
 
 // ClusterRequest creates, updates or deletes a cluster.

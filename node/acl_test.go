@@ -123,7 +123,7 @@ func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
 		}
 		method, path, _ := strings.Cut(route.Pattern, " ")
 		path = strings.NewReplacer("{id}", jobOf["alice"], "{path...}", "stdout", "{tag}", "x", "{appId}", "nope",
-			"{priority}", "0", "{accessorId}", "nope").Replace(path)
+			"{priority}", "0", "{accessorId}", "nope", "{commandId}", "nope").Replace(path)
 		if !strings.HasPrefix(path, "/api/v3/jobs") {
 			path = strings.ReplaceAll(path, jobOf["alice"], "nope")
 		}

@@ -84,6 +84,7 @@ func registryRoutes[T any, D any](h *handler, k *registryKind[T, D]) {
 	p := "/api/v3/" + k.plural
 	h.handle(acl.Admin, "POST "+p, func(w http.ResponseWriter, r *http.Request) { registryCreate(h, w, r, k) })
 	h.handleRead(acl.Read, "GET "+p, tables(k.table), func(w http.ResponseWriter, r *http.Request) { registrySearch(h, w, r, k) })
+	h.handle(acl.Admin, "DELETE "+p, func(w http.ResponseWriter, r *http.Request) { registryDeleteAll(h, w, r, k) })
 	h.handleRead(acl.Read, "GET "+p+"/{id}", resourceRecord(k.table), func(w http.ResponseWriter, r *http.Request) {
 		if t := lookup(h, w, r, k); t != nil {
 			writeHAL(w, http.StatusOK, k.toDTO(t, baseURL(r)))
@@ -284,6 +285,17 @@ func registryDelete[T any, D any](h *handler, w http.ResponseWriter, r *http.Req
 	if fsm.CodeOf(err) == fsm.ErrCodeNotFound {
 		err = notFound("No %s with id %s exists.", k.singular, id)
 	}
+	h.answerNoContent(w, r, err)
+}
+
+// registryDeleteAll deletes every resource of the kind in one raft entry,
+// or none when any is in use (409 naming them), as Genie's delete-all does.
+func registryDeleteAll[T any, D any](h *handler, w http.ResponseWriter, r *http.Request, k *registryKind[T, D]) {
+	var t T
+	// The token lets a retry after a lost answer succeed without deleting
+	// what was created since.
+	k.resource(&t).WriteToken = uuid.NewString()
+	_, err := h.backend.Apply(r.Context(), k.msgType, k.request(fsm.OpDeleteAll, t, 0))
 	h.answerNoContent(w, r, err)
 }
 

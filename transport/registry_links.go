@@ -32,6 +32,14 @@ func (h *handler) clusterRoutes() {
 		}
 		writeHAL(w, http.StatusOK, out)
 	})
+	// Genie 3 linked commands to clusters by hand; Genie 4 resolves them
+	// from the commands' cluster criteria and keeps these endpoints as
+	// no-ops, so Genie 3 scripts keep working. So does genie.
+	noop := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }
+	for _, method := range []string{"POST", "PUT", "DELETE"} {
+		h.handle(acl.Admin, method+" /api/v3/clusters/{id}/commands", noop)
+	}
+	h.handle(acl.Admin, "DELETE /api/v3/clusters/{id}/commands/{commandId}", noop)
 }
 
 // commandSelects reports whether any of the command's cluster criteria (or,
