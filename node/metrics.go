@@ -76,6 +76,10 @@ func newMetrics(n *Node) *metrics {
 		m.jobsLost,
 		m.s3Fetches,
 		&stateCollector{n: n},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "genie", Name: "http_blocking_queries",
+			Help: "API reads waiting, as blocking queries, for what they read to change.",
+		}, func() float64 { return float64(n.waitingQueries.Load()) }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

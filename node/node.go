@@ -78,6 +78,8 @@ type Node struct {
 	holdRunner atomic.Bool
 	selector   balance.ClusterSelector
 	metrics    *metrics
+	// waitingQueries counts the API's blocking queries waiting for a change.
+	waitingQueries atomic.Int64
 
 	httpServer   *http.Server
 	httpListener net.Listener
@@ -259,6 +261,7 @@ func (n *Node) setupHTTP() error {
 		IsServer:        n.isServerPeer(),
 		PeerScheme:      n.scheme(),
 		PeerTransport:   n.internal.Transport,
+		Waiting:         &n.waitingQueries,
 	})
 	n.httpServer = &http.Server{
 		Handler:           handler,

@@ -102,7 +102,9 @@ func (h *handler) blockingQuery(r *http.Request, scope readScope) (uint64, error
 			return index, nil
 		}
 		ctx, cancel := context.WithDeadline(r.Context(), deadline)
+		h.waiting.Add(1)
 		ws.WatchCtx(ctx)
+		h.waiting.Add(-1)
 		cancel()
 		if err := r.Context().Err(); err != nil {
 			return 0, err

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -194,4 +195,38 @@ func TestReadsCarryTheQueryHeaders(t *testing.T) {
 			t.Errorf("%s: index %q, known leader %q, last contact %q", path, h.Get(IndexHeader), h.Get(KnownLeaderHeader), h.Get(LastContactHeader))
 		}
 	}
+}
+
+// FuzzBlockingAndFollowParams: ?index, ?wait and a follow's Range are
+// read, or refused with a 400 naming them, never anything else.
+func FuzzBlockingAndFollowParams(f *testing.F) {
+	for _, s := range []string{"1", "0", "-1", "18446744073709551616", "5m", "10", "1h", "bytes=10-", "bytes=-5", "bytes=1-2", ""} {
+		f.Add(s, s, s)
+	}
+	f.Fuzz(func(t *testing.T, index, wait, rangeHeader string) {
+		r, err := http.NewRequest(http.MethodGet, "/api/v3/jobs", nil)
+		if err != nil {
+			t.Skip()
+		}
+		q := r.URL.Query()
+		q.Set("index", index)
+		q.Set("wait", wait)
+		r.URL.RawQuery = q.Encode()
+		if _, w, err := parseBlocking(r); err != nil {
+			var re *RequestError
+			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || (re.Field != "index" && re.Field != "wait") {
+				t.Fatalf("index %q wait %q: %v", index, wait, err)
+			}
+		} else if w <= 0 || w > maxQueryWait {
+			t.Fatalf("wait %q read as %s", wait, w)
+		}
+		if start, err := followStart(rangeHeader); err != nil {
+			var re *RequestError
+			if !errors.As(err, &re) || re.Status != http.StatusBadRequest || re.Field != "Range" {
+				t.Fatalf("Range %q: %v", rangeHeader, err)
+			}
+		} else if start < 0 {
+			t.Fatalf("Range %q read as %d", rangeHeader, start)
+		}
+	})
 }

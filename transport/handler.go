@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -78,6 +79,9 @@ type HandlerConfig struct {
 	// when a request is proxied to the node that holds what it asks for.
 	PeerScheme    string
 	PeerTransport http.RoundTripper
+	// Waiting, when set, counts the blocking queries waiting for a change
+	// at any moment, for the node's metrics.
+	Waiting *atomic.Int64
 }
 
 type handler struct {
@@ -92,6 +96,7 @@ type handler struct {
 	routeTable    []Route
 	peerScheme    string
 	peerTransport http.RoundTripper
+	waiting       *atomic.Int64
 }
 
 // NewHandler returns the node's HTTP API.
@@ -102,7 +107,10 @@ func NewHandler(cfg *HandlerConfig) http.Handler {
 	}
 	h := &handler{backend: cfg.Backend, logger: logger, maxBytes: cfg.MaxRequestBytes, mux: http.NewServeMux(),
 		aclEnabled: cfg.ACLEnabled, aclResetIndex: cfg.ACLResetIndex, isServer: cfg.IsServer,
-		peerScheme: cfg.PeerScheme, peerTransport: cfg.PeerTransport}
+		peerScheme: cfg.PeerScheme, peerTransport: cfg.PeerTransport, waiting: cfg.Waiting}
+	if h.waiting == nil {
+		h.waiting = new(atomic.Int64)
+	}
 	if h.peerScheme == "" {
 		h.peerScheme = "http"
 	}

@@ -270,6 +270,20 @@ func (h *handler) killJob(w http.ResponseWriter, r *http.Request) {
 // jobOutput serves the job directory: listings, and files with ranges.
 func (h *handler) jobOutput(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	switch r.URL.Query().Get("follow") {
+	case "true":
+		h.followOutput(w, r, id)
+		return
+	case "", "false":
+	default:
+		h.writeError(w, r, badRequest("follow", "follow is true or false, not %q", r.URL.Query().Get("follow")))
+		return
+	}
+	h.serveJobOutput(w, r, id)
+}
+
+// serveJobOutput answers a read of the job's output as it is now.
+func (h *handler) serveJobOutput(w http.ResponseWriter, r *http.Request, id string) {
 	j := h.findJob(r, id)
 	if j == nil {
 		h.writeError(w, r, notFound("No job with id %s", id))

@@ -70,12 +70,61 @@ func copyOutput(ctx context.Context, c *api.Client, id, file string, offset int6
 	return io.Copy(out, f)
 }
 
-// followOutput copies the job's file to out as it grows, reading from the
-// last offset, until the job is finished and the file has stopped growing.
+// followOutput streams the job's file to out as the job writes it until
+// the job has ended. A stream cut short (the serving node restarted, a
+// proxy gave up) is taken up again from the last byte received. A server
+// that sends the file as it is instead of streaming it is read again from
+// the last offset as the job goes on.
 func followOutput(ctx context.Context, c *api.Client, id, file string, out io.Writer) error {
 	var (
+		b      backoff
+		offset int64
+		failed int
+	)
+	for {
+		stream, err := c.Jobs().FollowOutput(ctx, id, file, offset)
+		if api.IsNotFound(err) {
+			// A server that does not follow answers 404 before the job
+			// has written anything.
+			return pollOutput(ctx, c, id, file, offset, out)
+		}
+		if err == nil {
+			var n int64
+			n, err = io.Copy(out, stream)
+			stream.Close()
+			offset += n
+			if n > 0 {
+				failed = 0
+				b.reset()
+			}
+			if err == nil && !stream.Live {
+				return pollOutput(ctx, c, id, file, offset, out)
+			}
+		}
+		if err == nil {
+			// The stream ended: done if the job has.
+			var status api.JobStatus
+			if status, err = c.Jobs().Status(ctx, id); err == nil && status.Terminal() {
+				return nil
+			}
+		}
+		if err != nil && (!transient(err) || failed >= pollErrors) {
+			return err
+		}
+		if err != nil {
+			failed++
+		}
+		if err := b.sleep(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// pollOutput reads the job's file from offset again and again as it grows
+// until the job is finished and the file has stopped growing.
+func pollOutput(ctx context.Context, c *api.Client, id, file string, offset int64, out io.Writer) error {
+	var (
 		b        backoff
-		offset   int64
 		finished bool
 		failed   int
 	)

@@ -9,16 +9,16 @@ import (
 	"github.com/genie-cluster/genie/api"
 )
 
-// Polling backs off from pollMin to pollMax while nothing changes.
+// Retries after errors back off from pollMin to pollMax.
 const (
 	pollMin = 50 * time.Millisecond
 	pollMax = time.Second
-	// pollErrors is how many failed polls in a row end a wait: enough to
+	// pollErrors is how many failed reads in a row end a wait: enough to
 	// ride out a leader election or a node restart.
 	pollErrors = 10
 )
 
-// backoff is a polling delay that doubles up to pollMax.
+// backoff is a retry delay that doubles up to pollMax.
 type backoff struct {
 	next time.Duration
 }
@@ -41,7 +41,7 @@ func (b *backoff) sleep(ctx context.Context) error {
 	}
 }
 
-// transient reports whether a failed poll is worth repeating: the server
+// transient reports whether a failed read is worth repeating: the server
 // could not be reached or answered 5xx.
 func transient(err error) bool {
 	var se *api.StatusError
@@ -51,48 +51,55 @@ func transient(err error) bool {
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-// waitForJob polls the job's status until it is terminal, calling onChange
-// with the job each time its status changes, and returns the final job.
+// blockingWait bounds each blocking query: long enough that a waiting CLI
+// sends a request a minute, short enough that no proxy in between drops
+// the idle connection.
+const blockingWait = time.Minute
+
+// waitForJob follows the job's status with blocking queries until it is
+// terminal, calling onChange with the job each time its status changes,
+// and returns the final job.
 func waitForJob(ctx context.Context, c *api.Client, id string, onChange func(*api.Job)) (*api.Job, error) {
 	var (
 		b      backoff
 		last   api.JobStatus
+		index  uint64
 		failed int
 	)
 	for {
-		job, err := pollJob(ctx, c, id, last)
+		status, meta, err := c.Jobs().StatusAfter(ctx, id, index, blockingWait)
+		var job *api.Job
+		if err == nil && status != last {
+			// The whole job, whose status may be newer still.
+			job, err = c.Jobs().Get(ctx, id)
+		}
 		switch {
 		case err != nil && transient(err) && failed < pollErrors:
 			failed++
+			if err := b.sleep(ctx); err != nil {
+				return nil, err
+			}
+			continue
 		case err != nil:
 			return nil, err
-		case job != nil:
-			failed = 0
-			if job.Status != last {
-				last = job.Status
-				onChange(job)
-				b.reset()
-			}
+		}
+		failed = 0
+		b.reset()
+		if job != nil && job.Status != last {
+			last = job.Status
+			onChange(job)
 			if job.Status.Terminal() {
 				return job, nil
 			}
-		default:
-			failed = 0
 		}
-		if err := b.sleep(ctx); err != nil {
-			return nil, err
+		if meta.LastIndex == 0 {
+			// The server does not block: poll instead.
+			if err := b.sleep(ctx); err != nil {
+				return nil, err
+			}
 		}
+		index = meta.LastIndex
 	}
-}
-
-// pollJob reads the job's status and, when it differs from last, the whole
-// job (whose status may be newer still). It returns nil when nothing changed.
-func pollJob(ctx context.Context, c *api.Client, id string, last api.JobStatus) (*api.Job, error) {
-	status, err := c.Jobs().Status(ctx, id)
-	if err != nil || status == last {
-		return nil, err
-	}
-	return c.Jobs().Get(ctx, id)
 }
 
 // exitCodeOf returns the exit code genie reports for a finished job: 0 only

@@ -1,0 +1,75 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/genie-cluster/genie/api"
+)
+
+func TestFollowedOutputStreamsThroughAnotherNodeUntilTheJobEnds(t *testing.T) {
+	c := MakeCluster(t, 3, nil)
+	leader := c.WaitForLeader()
+	register(t, client(t, leader))
+	marker := filepath.Join(PassableTempDir(t), "go-on")
+	// The job cannot end before the test lets it: what the stream carries
+	// before that was sent while the job ran.
+	id := submit(t, client(t, leader), shellJob("echo first; while [ ! -f "+marker+" ]; do sleep 0.05; done; echo second"))
+	waitStatus(t, client(t, leader), id, api.JobStatusRunning, 30*time.Second)
+	var other *Node
+	for _, n := range c.Nodes {
+		if j := leader.State().Job(id); j != nil && j.Node != n.ID() {
+			other = n
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	jobs := client(t, other).Jobs()
+
+	whole, err := jobs.FollowOutput(ctx, id, "stdout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if !whole.Live {
+		t.Fatal("the stream of a running job is not live")
+	}
+	lines := bufio.NewReader(whole)
+	if line, err := lines.ReadString('\n'); err != nil || line != "first\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	// A second reader starts past what it has seen, with a Range.
+	rest, err := jobs.FollowOutput(ctx, id, "stdout", int64(len("first\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rest.Close()
+
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]io.Reader{"whole": lines, "from the range": rest} {
+		got, err := io.ReadAll(r)
+		if err != nil || string(got) != "second\n" {
+			t.Fatalf("stream %s after the job went on: %q, %v", name, got, err)
+		}
+	}
+	// The streams ended cleanly because the job did; this node learns of
+	// the end from the log.
+	waitStatus(t, client(t, other), id, api.JobStatusSucceeded, 10*time.Second)
+	// Following a finished job's file gives it whole, at once.
+	done, err := jobs.FollowOutput(ctx, id, "stdout", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done.Close()
+	if got, _ := io.ReadAll(done); string(got) != "first\nsecond\n" || done.Live {
+		t.Fatalf("finished job's stdout %q (live %v)", got, done.Live)
+	}
+}
