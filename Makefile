@@ -72,7 +72,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterCostPerJob' -benchtime 3000x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench 'BenchmarkClusterQueue' -benchtime 10000x -timeout 30m ./cmd/genie && \
 	$(GO) test -run '^$$' -bench 'BenchmarkIdleCluster' -benchtime 3x ./cmd/genie && \
-	$(GO) test -run '^$$' -bench 'BenchmarkBlockingQueries' -benchtime 10000x ./node && \
+	$(GO) test -run '^$$' -bench 'BenchmarkBlockingQueries' -benchtime 3000x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner && \
 	$(GO) test -run '^$$' -bench BenchmarkFetch -benchtime 200x ./blob && \
 	$(GO) test -run '^$$' -bench BenchmarkS3ArchiveUpload -benchtime 20x ./archive

@@ -80,12 +80,7 @@ func (s *Jobs) FollowOutput(ctx context.Context, id, path string, offset int64) 
 	if offset < 0 {
 		return nil, fmt.Errorf("negative offset %d", offset)
 	}
-	r := newRequest(http.MethodGet, outputPath(s.base, id, path), url.Values{"follow": {"true"}})
-	r.header = http.Header{"Accept": {"*/*"}}
-	if offset > 0 {
-		r.header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
-	}
-	resp, err := s.c.send(ctx, r)
+	resp, err := s.c.send(ctx, outputRequest(s.base, id, path, offset, url.Values{"follow": {"true"}}))
 	if err != nil {
 		return nil, err
 	}
@@ -106,4 +101,23 @@ func (s *Jobs) FollowOutput(ctx context.Context, id, path string, offset int64) 
 		return &OutputStream{ReadCloser: http.NoBody}, nil
 	}
 	return nil, statusError(resp)
+}
+
+// Read GETs path with query, as a blocking query when index is above 0,
+// decodes the answer into out and returns what the read says about
+// itself. It is the general form of the typed reads, for a caller that
+// passes a search's filters on as it got them (the web UI does).
+func (c *Client) Read(ctx context.Context, path string, query url.Values, index uint64, wait time.Duration, out any) (*QueryMeta, error) {
+	q := url.Values{}
+	for k, vs := range query {
+		q[k] = vs
+	}
+	for k, vs := range blocking(index, wait) {
+		q[k] = vs
+	}
+	resp, err := c.do(ctx, newRequest(http.MethodGet, path, q), out)
+	if err != nil {
+		return nil, err
+	}
+	return queryMetaOf(resp), nil
 }

@@ -54,7 +54,10 @@ type JobSearchResult struct {
 	ClusterName string    `json:"clusterName"`
 	CommandName string    `json:"commandName"`
 	Runtime     Duration  `json:"runtime"`
-	Links       Links     `json:"_links,omitempty"`
+	// HostName is the node the job was placed on, empty while it waits in
+	// the queue (a genie addition, as in the execution).
+	HostName string `json:"hostName,omitempty"`
+	Links    Links  `json:"_links,omitempty"`
 }
 
 // MarshalJSON writes an empty cluster or command name as null.

@@ -67,12 +67,7 @@ func (s *Jobs) OutputFile(ctx context.Context, id, path string, offset int64) (*
 	if offset < 0 {
 		return nil, fmt.Errorf("negative offset %d", offset)
 	}
-	r := newRequest(http.MethodGet, outputPath(s.base, id, path), nil)
-	r.header = http.Header{"Accept": {"*/*"}}
-	if offset > 0 {
-		r.header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
-	}
-	resp, err := s.c.send(ctx, r)
+	resp, err := s.c.send(ctx, outputRequest(s.base, id, path, offset, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +122,16 @@ func (s *Jobs) OutputFile(ctx context.Context, id, path string, offset int64) (*
 }
 
 // outputPath escapes each segment of p under the job's output.
+// outputRequest reads the file at path in the job's output from offset on.
+func outputRequest(base, id, path string, offset int64, query url.Values) *request {
+	r := newRequest(http.MethodGet, outputPath(base, id, path), query)
+	r.header = http.Header{"Accept": {"*/*"}}
+	if offset > 0 {
+		r.header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
+	}
+	return r
+}
+
 func outputPath(base, id, p string) string {
 	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	for i, s := range segs {

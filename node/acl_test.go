@@ -113,7 +113,7 @@ func TestEveryRouteAnswersItsAccessRule(t *testing.T) {
 		{"admin", adminSecret, acl.RoleAdmin, false, plain},
 		{"server", "", "server", false, server},
 	}
-	routes := transport.Routes(n.httpServer.Handler)
+	routes := transport.Routes(n.apiHandler)
 	if len(routes) < 50 {
 		t.Fatalf("route table has %d routes", len(routes))
 	}

@@ -60,36 +60,14 @@ func waitStatus(t testing.TB, c *api.Client, id string, want api.JobStatus, time
 	return last
 }
 
-// register creates the cluster and command most tests use: a local
-// cluster tagged sched:adhoc and a shell command tagged type:shell.
-func register(t testing.TB, c *api.Client) {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := c.Clusters().Create(ctx, &api.Cluster{ID: "local", Name: "local", User: "ops", Version: "1",
-		Tags: []string{"sched:adhoc", "type:local"}, Status: api.ClusterStatusUp}); err != nil {
-		t.Fatalf("create cluster: %v", err)
-	}
-	if _, err := c.Commands().Create(ctx, &api.Command{ID: "sh", Name: "sh", User: "ops", Version: "1",
-		Tags: []string{"type:shell"}, Status: api.CommandStatusActive,
-		ExecutableAndArguments: []string{"/bin/sh", "-c"}}); err != nil {
-		t.Fatalf("create command: %v", err)
-	}
-}
+// register creates the cluster and command most tests use.
+func register(t testing.TB, c *api.Client) { RegisterShell(t, c) }
 
-func shellJob(script string) *api.JobRequest {
-	return &api.JobRequest{Name: "test", User: "alice", Version: "1",
-		ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}},
-		CommandCriteria:  []string{"type:shell"},
-		CommandArguments: []string{script}}
-}
+func shellJob(script string) *api.JobRequest { return ShellRequest("test", "alice", script) }
 
 func submit(t testing.TB, c *api.Client, req *api.JobRequest) string {
 	t.Helper()
-	id, err := c.Jobs().Submit(context.Background(), req)
-	if err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	return id
+	return Submit(t, c, req)
 }
 
 func readOutput(t testing.TB, c *api.Client, id, path string) string {

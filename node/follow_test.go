@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -71,5 +72,33 @@ func TestFollowedOutputStreamsThroughAnotherNodeUntilTheJobEnds(t *testing.T) {
 	defer done.Close()
 	if got, _ := io.ReadAll(done); string(got) != "first\nsecond\n" || done.Live {
 		t.Fatalf("finished job's stdout %q (live %v)", got, done.Live)
+	}
+}
+
+// TestOutputIsReadableTheMomentAJobEnds reads each job's stdout as soon as
+// a blocking query says it ended, as `genie jobs submit --wait` and then
+// `genie jobs logs` do: while the archive is written and recorded, the
+// read waits for it rather than failing.
+func TestOutputIsReadableTheMomentAJobEnds(t *testing.T) {
+	n := MakeNode(t, nil)
+	c := client(t, n)
+	register(t, c)
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		id := submit(t, c, shellJob(fmt.Sprintf("echo run %d", i)))
+		var index uint64
+		for {
+			status, meta, err := c.Jobs().StatusAfter(ctx, id, index, 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status.Terminal() {
+				break
+			}
+			index = meta.LastIndex
+		}
+		if got := readOutput(t, c, id, "stdout"); got != fmt.Sprintf("run %d\n", i) {
+			t.Fatalf("job %d's stdout right after it ended: %q", i, got)
+		}
 	}
 }

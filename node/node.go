@@ -28,6 +28,7 @@ import (
 	"github.com/genie-cluster/genie/runner"
 	"github.com/genie-cluster/genie/tlsutil"
 	"github.com/genie-cluster/genie/transport"
+	"github.com/genie-cluster/genie/ui"
 )
 
 // Node is one genie server. Every node is identical: it holds a replica of
@@ -82,6 +83,7 @@ type Node struct {
 	waitingQueries atomic.Int64
 
 	httpServer   *http.Server
+	apiHandler   http.Handler
 	httpListener net.Listener
 	httpAddr     string
 
@@ -263,8 +265,20 @@ func (n *Node) setupHTTP() error {
 		PeerTransport:   n.internal.Transport,
 		Waiting:         &n.waitingQueries,
 	})
+	pages, err := ui.New(&ui.Config{API: handler, ACLEnabled: n.config.ACLEnabled, Logger: n.config.Logger.Named("ui")})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	n.apiHandler = handler
 	n.httpServer = &http.Server{
-		Handler:           handler,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if pages.Handles(r) {
+				pages.ServeHTTP(w, r)
+				return
+			}
+			handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          n.config.Logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}

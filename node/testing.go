@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/internal/testlog"
 )
 
@@ -197,4 +199,40 @@ func (c *TestCluster) AddNode(mutate func(cfg *Config)) *Node {
 	c.Nodes = append(c.Nodes, node)
 	c.cfgs = append(c.cfgs, cfg)
 	return node
+}
+
+// RegisterShell creates the registry most tests use: a cluster "local"
+// tagged sched:adhoc and type:local, and a command "sh" tagged type:shell
+// that runs its argument with /bin/sh -c.
+func RegisterShell(t testing.TB, c *api.Client) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.Clusters().Create(ctx, &api.Cluster{ID: "local", Name: "local", User: "ops", Version: "1",
+		Tags: []string{"sched:adhoc", "type:local"}, Status: api.ClusterStatusUp}); err != nil {
+		t.Fatalf("create cluster: %v", err)
+	}
+	if _, err := c.Commands().Create(ctx, &api.Command{ID: "sh", Name: "sh", User: "ops", Version: "1",
+		Tags: []string{"type:shell"}, Status: api.CommandStatusActive,
+		ExecutableAndArguments: []string{"/bin/sh", "-c"}}); err != nil {
+		t.Fatalf("create command: %v", err)
+	}
+}
+
+// ShellRequest is a job request running script on the RegisterShell
+// registry.
+func ShellRequest(name, user, script string) *api.JobRequest {
+	return &api.JobRequest{Name: name, User: user, Version: "1",
+		ClusterCriterias: []api.ClusterCriteria{{Tags: []string{"sched:adhoc"}}},
+		CommandCriteria:  []string{"type:shell"},
+		CommandArguments: []string{script}}
+}
+
+// Submit submits req and returns the job's id, failing the test on error.
+func Submit(t testing.TB, c *api.Client, req *api.JobRequest) string {
+	t.Helper()
+	id, err := c.Jobs().Submit(context.Background(), req)
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return id
 }

@@ -54,6 +54,12 @@ func (h *handler) authorize(r *http.Request, access acl.Access) (*http.Request, 
 		return r, &UnauthenticatedError{Err: err}
 	}
 	if secret == "" {
+		// The web UI's session, for the pages' own requests.
+		if secret = acl.SessionSecret(r); secret != "" && !acl.SafeMethod(r.Method) && !acl.ValidCSRF(secret, r.Header.Get(acl.CSRFHeader)) {
+			return r, &acl.DeniedError{Reason: "a request made with the web UI's session must carry its " + acl.CSRFHeader + " token"}
+		}
+	}
+	if secret == "" {
 		if access == acl.Anyone {
 			return withAuthorizer(r, acl.ForIdentity(acl.Identity{}), ""), nil
 		}

@@ -202,7 +202,8 @@ func jobSearchResultToDTO(j *fsm.Job, base string, now time.Time) api.JobSearchR
 		ID: j.ID, Name: j.Request.Name, User: j.Request.User, Status: api.JobStatus(j.Status),
 		Started: api.UnixMilli(j.Started), Finished: api.UnixMilli(j.Finished),
 		ClusterName: j.ClusterName, CommandName: j.CommandName, Runtime: jobRuntime(j, now),
-		Links: api.Links{"self": {Href: base + "/api/v3/jobs/" + j.ID}},
+		HostName: j.NodeName,
+		Links:    api.Links{"self": {Href: base + "/api/v3/jobs/" + j.ID}},
 	}
 }
 

@@ -105,7 +105,8 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &maxBytes) {
 		msg = fmt.Sprintf("request body is larger than %d bytes", maxBytes.Limit)
 	}
-	if status == http.StatusInternalServerError {
+	if status == http.StatusInternalServerError && r.Context().Err() == nil {
+		// (A request whose client went away is not the node's failure.)
 		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	var unavailable *UnavailableError
