@@ -203,6 +203,8 @@ type JobFilter struct {
 	// Bounds in unix ms: min included, max excluded, zero unbounded.
 	MinStarted, MaxStarted   int64
 	MinFinished, MaxFinished int64
+	// OldestFirst lists in submission order instead of newest first.
+	OldestFirst bool
 }
 
 func (f *JobFilter) match(j *Job) bool {
@@ -232,8 +234,8 @@ func (f *JobFilter) match(j *Job) bool {
 	return true
 }
 
-// Jobs returns one page of the jobs f selects, newest first, and how many
-// match in all.
+// Jobs returns one page of the jobs f selects, newest first (or oldest
+// first), and how many match in all.
 func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 	txn := s.db.Txn(false)
 	var matched []*Job
@@ -256,8 +258,12 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 			}
 		}
 	default:
-		// Already newest first: no sort needed.
-		it, err := txn.GetReverse(tableJobs, indexCreate)
+		// Already in submission order, one way or the other: no sort needed.
+		get := txn.GetReverse
+		if f.OldestFirst {
+			get = txn.Get
+		}
+		it, err := get(tableJobs, indexCreate)
 		if err != nil {
 			return nil, 0
 		}
@@ -275,7 +281,9 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 		}
 		return page, total
 	}
-	sort.Slice(matched, func(a, b int) bool { return matched[a].CreateIndex > matched[b].CreateIndex })
+	sort.Slice(matched, func(a, b int) bool {
+		return (matched[a].CreateIndex > matched[b].CreateIndex) != f.OldestFirst
+	})
 	total := len(matched)
 	if offset >= total {
 		return nil, total

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
 )
 
@@ -229,4 +232,32 @@ func FuzzBlockingAndFollowParams(f *testing.F) {
 			t.Fatalf("Range %q read as %d", rangeHeader, start)
 		}
 	})
+}
+
+func TestJobSearchSortsBySubmissionEitherWay(t *testing.T) {
+	b, c, _ := testAPI(t)
+	for _, id := range []string{"a", "b", "c"} {
+		applyJob(t, b, id)
+	}
+	for query, want := range map[string]string{
+		"":                                 "c,b,a",
+		"sort=created,desc":                "c,b,a",
+		"sort=created,asc":                 "a,b,c",
+		"sort=created,asc&status=ACCEPTED": "a,b,c",
+		"status=ACCEPTED":                  "c,b,a",
+		"sort=name,asc":                    "c,b,a",
+	} {
+		var page api.Page
+		values, _ := url.ParseQuery(query)
+		if _, err := c.Read(context.Background(), "/api/v3/jobs", values, 0, 0, &page); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, j := range page.Embedded.Jobs {
+			ids = append(ids, j.ID)
+		}
+		if got := strings.Join(ids, ","); got != want {
+			t.Errorf("?%s: %s, want %s", query, got, want)
+		}
+	}
 }

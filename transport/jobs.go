@@ -222,6 +222,7 @@ func (h *handler) searchJobs(w http.ResponseWriter, r *http.Request) {
 		Grouping:         q.Get("grouping"),
 		GroupingInstance: q.Get("groupingInstance"),
 	}
+	f.OldestFirst = oldestFirst(q["sort"])
 	for _, s := range normalizedValues(q["status"]) {
 		st, err := api.ParseJobStatus(s)
 		if err != nil {
@@ -314,4 +315,15 @@ func (h *handler) serveJobOutput(w http.ResponseWriter, r *http.Request, id stri
 		Path:    r.PathValue("path"),
 		BaseURL: outputBaseURL(r, id),
 	})
+}
+
+// oldestFirst reads Spring's sort parameter ("property,direction"): the
+// jobs are kept in submission order, so "created,asc" lists the oldest
+// first; any other sort keeps Genie's default, newest first.
+func oldestFirst(sorts []string) bool {
+	if len(sorts) == 0 {
+		return false
+	}
+	prop, dir, _ := strings.Cut(sorts[0], ",")
+	return strings.EqualFold(strings.TrimSpace(prop), "created") && strings.EqualFold(strings.TrimSpace(dir), "asc")
 }

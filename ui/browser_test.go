@@ -136,6 +136,11 @@ func TestJobsFilterInTheURLSelectsTheJobs(t *testing.T) {
 			t.Errorf("/ui/jobs?%s shows %s, want %s", tc.query, got, strings.Join(want, ","))
 		}
 	}
+	// And the order: oldest first when the URL asks.
+	navigate(t, ctx, n.URL()+"/ui/jobs?sort=created,asc")
+	if got := eval[string](t, ctx, "[...document.querySelectorAll('tr[data-job]')].map(r => r.dataset.job).join(',')"); got != strings.Join([]string{alpha, beta, gamma}, ",") {
+		t.Errorf("oldest first: %s", got)
+	}
 	// The form shows the filters the URL holds.
 	navigate(t, ctx, n.URL()+"/ui/jobs?user=u2&status=FAILED")
 	if got := eval[string](t, ctx, "document.querySelector('input[name=user]').value + '/' + document.querySelector('input[name=status][value=FAILED]').checked"); got != "u2/true" {

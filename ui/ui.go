@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -242,11 +243,15 @@ func (u *UI) render(w http.ResponseWriter, v *visit, status int, name, title str
 // again at once after, so the figure only bounds idle connections.
 const liveWait = 5 * time.Minute
 
-// liveIndex reads the ?index a page's live request sends back: 0 means
-// answer at once (the page's first view).
+// liveIndex reads the ?index a page's live request (a fragment) sends
+// back: 0 means answer at once, as for a page's first view, which never
+// waits.
 func liveIndex(r *http.Request) uint64 {
-	var idx uint64
-	fmt.Sscan(r.URL.Query().Get("index"), &idx)
+	q := r.URL.Query()
+	if q.Get("fragment") == "" {
+		return 0
+	}
+	idx, _ := strconv.ParseUint(q.Get("index"), 10, 64)
 	return idx
 }
 
