@@ -81,6 +81,7 @@ func TestKillButtonKillsARunningJob(t *testing.T) {
 	if got := eval[int](t, ctx, "document.querySelectorAll('form.kill').length"); got != 0 {
 		t.Fatal("a finished job still has a kill button")
 	}
+	screenshot(t, ctx, "killed")
 	deadline := time.Now().Add(30 * time.Second)
 	for syscall.Kill(-pid, 0) == nil || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
 		if time.Now().After(deadline) {
@@ -146,6 +147,7 @@ func TestJobsFilterInTheURLSelectsTheJobs(t *testing.T) {
 	if got := eval[string](t, ctx, "document.querySelector('input[name=user]').value + '/' + document.querySelector('input[name=status][value=FAILED]').checked"); got != "u2/true" {
 		t.Errorf("filter form: %s", got)
 	}
+	screenshot(t, ctx, "filtered")
 }
 
 func TestNodesPageShowsThreeNodesAndTheLeader(t *testing.T) {
@@ -256,6 +258,9 @@ func TestEveryPageLoadsWithoutConsoleErrors(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "<h1>404 Not Found</h1>") {
 		t.Errorf("/ui/jobs/nope: %d %s", resp.StatusCode, body)
 	}
+
+	navigate(t, ctx, n.URL()+"/ui/commands/sh")
+	screenshot(t, ctx, "command")
 
 	// Genie clients print /file/{id}/output/stdout: it answers as the API.
 	navigate(t, ctx, n.URL()+"/file/"+id+"/output/stdout")
