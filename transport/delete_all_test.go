@@ -51,11 +51,15 @@ func TestDeleteAllRefusesWholeWhileAnyIsInUse(t *testing.T) {
 	if err := b.KillJob(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	for name, deleteAll := range map[string]func(context.Context) error{
-		"clusters": c.Clusters().DeleteAll, "commands": c.Commands().DeleteAll, "applications": c.Applications().DeleteAll,
+	// Commands before applications: a command holds its applications.
+	for _, step := range []struct {
+		name      string
+		deleteAll func(context.Context) error
+	}{
+		{"clusters", c.Clusters().DeleteAll}, {"commands", c.Commands().DeleteAll}, {"applications", c.Applications().DeleteAll},
 	} {
-		if err := deleteAll(ctx); err != nil {
-			t.Fatalf("delete all %s: %v", name, err)
+		if err := step.deleteAll(ctx); err != nil {
+			t.Fatalf("delete all %s: %v", step.name, err)
 		}
 	}
 	clusters, _, _ := c.Clusters().List(ctx, nil)
