@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -283,6 +284,13 @@ const (
 	MsgNodeRestartRun = "Node restarted before the job started."
 	MsgNodeLost       = "Job failed: node lost."
 )
+
+// OutputTooLongMsg ends a job killed for writing more than limit bytes to
+// file (stdout or stderr), as Genie kills one whose output exceeds its
+// limit.
+func OutputTooLongMsg(file string, limit int64) string {
+	return fmt.Sprintf("Job killed: %s grew past the node's limit of %d bytes (-max-job-output).", file, limit)
+}
 
 // PlacedMsg is an accepted job's message: the node it was placed on, so a
 // placed job is never mistaken for one that waits.

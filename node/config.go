@@ -109,6 +109,9 @@ type Config struct {
 	DefaultTimeout time.Duration
 	// KillGrace is how long a killed job has between SIGTERM and SIGKILL.
 	KillGrace time.Duration
+	// MaxJobOutput is the most bytes a job's stdout or stderr may hold on
+	// this node: past it the job is KILLED. 0 means no limit.
+	MaxJobOutput int64
 
 	// JobsDir holds the jobs' working directories; default <DataDir>/jobs.
 	// Working directories are scratch (what lasts is archived when a job
@@ -195,6 +198,7 @@ func DefaultConfig() *Config {
 		DefaultJobMemory: 512,
 		DefaultTimeout:   7 * 24 * time.Hour,
 		KillGrace:        10 * time.Second,
+		MaxJobOutput:     runner.DefaultConfig().MaxJobOutput,
 		Shell:            "/bin/sh",
 		ApplyTimeout:     10 * time.Second,
 		MaxRequestBytes:  10 << 20,

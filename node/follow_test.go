@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/fsm"
 )
 
 func TestFollowedOutputStreamsThroughAnotherNodeUntilTheJobEnds(t *testing.T) {
@@ -101,4 +102,17 @@ func TestOutputIsReadableTheMomentAJobEnds(t *testing.T) {
 			t.Fatalf("job %d's stdout right after it ended: %q", i, got)
 		}
 	}
+}
+
+func TestAJobPastTheNodesOutputLimitIsKilledWithTheReason(t *testing.T) {
+	n := MakeNode(t, func(cfg *Config) { cfg.MaxJobOutput = 64 << 10 })
+	c := client(t, n)
+	register(t, c)
+	loud := submit(t, c, shellJob("yes genie"))
+	quiet := submit(t, c, shellJob("echo fine"))
+	j := waitStatus(t, c, loud, api.JobStatusKilled, 30*time.Second)
+	if want := fsm.OutputTooLongMsg("stdout", 64<<10); j.StatusMsg != want {
+		t.Fatalf("status message %q, want %q", j.StatusMsg, want)
+	}
+	waitStatus(t, c, quiet, api.JobStatusSucceeded, 30*time.Second)
 }

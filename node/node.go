@@ -209,6 +209,7 @@ func (n *Node) setupRunner() error {
 	rc.NodeName = n.config.NodeName
 	rc.Shell = n.config.Shell
 	rc.KillGrace = n.config.KillGrace
+	rc.MaxJobOutput = n.config.MaxJobOutput
 	rc.Logger = n.config.Logger.Named("runner")
 	if err := n.setupS3(rc); err != nil {
 		return err

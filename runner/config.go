@@ -46,6 +46,13 @@ type Config struct {
 	JobEnv map[string]string
 	// KillGrace is how long a job's processes get between SIGTERM and SIGKILL.
 	KillGrace time.Duration
+	// MaxJobOutput is the most bytes a job's stdout or stderr may hold: a
+	// job that writes past it is killed, as Genie kills one, before it
+	// fills the node's disk. 0 means no limit.
+	MaxJobOutput int64
+	// OutputCheckInterval is how often a running job's output is measured
+	// against MaxJobOutput.
+	OutputCheckInterval time.Duration
 	// Archive receives finished job directories; nil disables archiving and
 	// keeps working directories where they are.
 	Archive archive.Store
@@ -75,6 +82,9 @@ func DefaultConfig() *Config {
 		Shell:     "/bin/sh",
 		JobUIDs:   DefaultJobUIDs(),
 		KillGrace: 10 * time.Second,
+		// Genie's limit.
+		MaxJobOutput:        8 << 30,
+		OutputCheckInterval: 2 * time.Second,
 		Fetchers: map[string]Fetcher{
 			"":      FileFetcher{},
 			"file":  FileFetcher{},
@@ -96,6 +106,10 @@ func (c *Config) Validate() error {
 		return errors.New("runner: JobsDir must be set")
 	case c.Shell == "":
 		return errors.New("runner: Shell must be set")
+	case c.MaxJobOutput < 0:
+		return errors.New("runner: MaxJobOutput must be 0 (no limit) or more")
+	case c.MaxJobOutput > 0 && c.OutputCheckInterval <= 0:
+		return errors.New("runner: OutputCheckInterval must be positive with a MaxJobOutput")
 	case c.KillGrace <= 0:
 		return errors.New("runner: KillGrace must be positive")
 	case c.FetchParallelism < 1:

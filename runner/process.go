@@ -28,10 +28,18 @@ var errKilled = errors.New("job killed")
 // reach every process the job starts; no parent-death signal is set, so
 // jobs outlive the node and a restarted node re-attaches them.
 func (r *Runner) startProcess(j *job) error {
-	defer j.closeOutputs()
 	if j.stdout == nil || j.stderr == nil {
+		j.closeOutputs()
 		return errors.New("the output files were not created")
 	}
+	// The node's copies of the output files stay open while the job runs,
+	// to measure what it writes (watchOutput closes them).
+	started := false
+	defer func() {
+		if !started {
+			j.closeOutputs()
+		}
+	}()
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	if j.ident != nil {
 		attr.Credential = j.ident.credential()
@@ -70,6 +78,10 @@ func (r *Runner) startProcess(j *job) error {
 		err := cmd.Wait()
 		j.setExited(waitStatus(cmd, err))
 	}()
+	started = true
+	stdout, stderr := j.stdout, j.stderr
+	j.stdout, j.stderr = nil, nil
+	r.watchOutput(j, fileSizer(stdout), fileSizer(stderr), func() { stdout.Close(); stderr.Close() })
 	j.log.Debug("job started", "pid", pid)
 	return nil
 }

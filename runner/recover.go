@@ -189,6 +189,7 @@ func (r *Runner) reattach(j *job, pid int, w *pidWaiter) {
 		r.startGroupKill(j)
 	}
 	j.mu.Unlock()
+	r.watchOutputByPath(j)
 	j.log.Info("re-attached job", "pid", pid)
 
 	// The runner is not the parent, so the exit code comes from the file.

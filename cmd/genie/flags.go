@@ -1,6 +1,12 @@
 package main
 
-import "strings"
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+)
 
 // stringsFlag is a flag that may be repeated; each use adds one value.
 type stringsFlag []string
@@ -42,5 +48,28 @@ func (f *criteriaFlag) Set(v string) error {
 	var l listFlag
 	l.Set(v)
 	*f = append(*f, l)
+	return nil
+}
+
+// sizeFlag is a size in bytes: a plain number of bytes, or a number with
+// a unit, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of
+// 1024), as go-humanize reads them.
+type sizeFlag struct {
+	bytes *int64
+}
+
+func (f sizeFlag) String() string {
+	if f.bytes == nil {
+		return ""
+	}
+	return humanize.IBytes(uint64(*f.bytes))
+}
+
+func (f sizeFlag) Set(v string) error {
+	n, err := humanize.ParseBytes(strings.TrimSpace(v))
+	if err != nil || n > math.MaxInt64 {
+		return fmt.Errorf("%q is not a size: a number of bytes, or a number with KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024)", v)
+	}
+	*f.bytes = int64(n)
 	return nil
 }
