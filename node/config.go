@@ -112,6 +112,12 @@ type Config struct {
 	// MaxJobOutput is the most bytes a job's stdout or stderr may hold on
 	// this node: past it the job is KILLED. 0 means no limit.
 	MaxJobOutput int64
+	// JobDirRetention is how long after its job ended a working directory
+	// left on the node (archiving disabled or failed) stays. 0 keeps them.
+	JobDirRetention time.Duration
+	// jobDirSweepInterval overrides how often left directories are looked
+	// for; tests shorten it.
+	jobDirSweepInterval time.Duration
 
 	// JobsDir holds the jobs' working directories; default <DataDir>/jobs.
 	// Working directories are scratch (what lasts is archived when a job
@@ -199,13 +205,15 @@ func DefaultConfig() *Config {
 		DefaultTimeout:   7 * 24 * time.Hour,
 		KillGrace:        10 * time.Second,
 		MaxJobOutput:     runner.DefaultConfig().MaxJobOutput,
-		Shell:            "/bin/sh",
-		ApplyTimeout:     10 * time.Second,
-		MaxRequestBytes:  10 << 20,
-		ClusterSelector:  "random",
-		S3CacheMB:        10240,
-		JobUIDRange:      runner.DefaultJobUIDs().String(),
-		TLS:              tlsutil.DefaultConfig(),
+		// Genie's disk clean-up keeps them three days.
+		JobDirRetention: 72 * time.Hour,
+		Shell:           "/bin/sh",
+		ApplyTimeout:    10 * time.Second,
+		MaxRequestBytes: 10 << 20,
+		ClusterSelector: "random",
+		S3CacheMB:       10240,
+		JobUIDRange:     runner.DefaultJobUIDs().String(),
+		TLS:             tlsutil.DefaultConfig(),
 	}
 }
 
@@ -288,6 +296,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DefaultTimeout <= 0 {
 		errs = append(errs, errors.New("DefaultTimeout: must be positive"))
+	}
+	if c.MaxJobOutput < 0 {
+		errs = append(errs, errors.New("MaxJobOutput: must be 0 (no limit) or more"))
+	}
+	if c.JobDirRetention < 0 {
+		errs = append(errs, errors.New("JobDirRetention: must be 0 (keep them) or more"))
 	}
 	if c.KillGrace <= 0 {
 		errs = append(errs, errors.New("KillGrace: must be positive"))

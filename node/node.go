@@ -175,7 +175,8 @@ func (n *Node) setup() error {
 	if err := n.setupGossip(); err != nil {
 		return err
 	}
-	n.wg.Add(7)
+	n.wg.Add(8)
+	go n.sweepJobDirsLoop()
 	go n.watchLeader()
 	go n.takeCharge()
 	go n.bootstrapLoop()

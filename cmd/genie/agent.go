@@ -98,6 +98,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.IntVar(&cfg.DefaultJobMemory, "default-job-memory", cfg.DefaultJobMemory, "memory a job reserves when it does not say, in MB")
 	fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", cfg.DefaultTimeout, "timeout of jobs that set none")
 	fs.DurationVar(&cfg.KillGrace, "kill-grace", cfg.KillGrace, "time a killed job has between SIGTERM and SIGKILL")
+	fs.Var(durationFlag{&cfg.JobDirRetention}, "job-dir-retention", "how long after its job ended a working directory left on the node (archiving disabled or failed) is kept: 3d, 36h (0: keep them)")
 	fs.Var(sizeFlag{&cfg.MaxJobOutput}, "max-job-output", "most a job's stdout or stderr may hold before the job is KILLED: bytes, or a size such as 8GiB or 500MB (0: no limit)")
 	fs.StringVar(&cfg.JobsDir, "jobs-dir", cfg.JobsDir, "jobs' working directories (default <data-dir>/jobs); scratch space, a tmpfs makes job set-up cheap")
 	fs.StringVar(&cfg.ArchiveDir, "archive-dir", cfg.ArchiveDir, "local archive for finished job directories (default <data-dir>/archive)")

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dustin/go-humanize"
 )
@@ -72,4 +74,35 @@ func (f sizeFlag) Set(v string) error {
 	}
 	*f.bytes = int64(n)
 	return nil
+}
+
+// durationFlag is a duration in Go's form ("36h", "90m") or in days
+// ("7d", "1.5d").
+type durationFlag struct {
+	d *time.Duration
+}
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	if day := 24 * time.Hour; *f.d != 0 && *f.d%day == 0 {
+		return fmt.Sprintf("%dd", *f.d/day)
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err == nil && n >= 0 && n*24 < float64(math.MaxInt64/int64(time.Hour)) {
+			*f.d = time.Duration(n * float64(24*time.Hour))
+			return nil
+		}
+	} else if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		*f.d = d
+		return nil
+	}
+	return fmt.Errorf("%q is not a duration: days such as 7d, or Go's form such as 36h or 90m", v)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSizeFlag(t *testing.T) {
@@ -37,4 +38,25 @@ func FuzzSizeFlag(f *testing.F) {
 			t.Fatalf("%q read as %d", s, n)
 		}
 	})
+}
+
+func TestDurationFlag(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"7d": 7 * 24 * time.Hour, "1.5d": 36 * time.Hour, "36h": 36 * time.Hour, "90m": 90 * time.Minute, "0": 0, "0d": 0, "20s": 20 * time.Second,
+	} {
+		var d time.Duration
+		if err := (durationFlag{&d}).Set(in); err != nil || d != want {
+			t.Errorf("%q: %s, %v; want %s", in, d, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "-1d", "7", "seven days", "1e30d", "-5m"} {
+		var d time.Duration
+		if err := (durationFlag{&d}).Set(in); err == nil || !strings.Contains(err.Error(), "is not a duration") {
+			t.Errorf("%q: accepted as %s (%v)", in, d, err)
+		}
+	}
+	d := 72 * time.Hour
+	if got := (durationFlag{&d}).String(); got != "3d" {
+		t.Errorf("String: %q", got)
+	}
 }

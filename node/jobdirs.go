@@ -1,0 +1,45 @@
+package node
+
+import (
+	"time"
+)
+
+// jobDirSweepInterval is how often the node looks for job directories past
+// -job-dir-retention: the retention is days, so hourly is prompt enough.
+const jobDirSweepInterval = time.Hour
+
+// sweepJobDirsLoop removes the directories jobs left on this node (their
+// archiving disabled or failed) once their jobs ended JobDirRetention ago.
+func (n *Node) sweepJobDirsLoop() {
+	defer n.wg.Done()
+	if n.config.JobDirRetention <= 0 {
+		return
+	}
+	interval := n.config.jobDirSweepInterval
+	if interval <= 0 {
+		interval = jobDirSweepInterval
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-n.shutdownCh:
+			return
+		case <-tick.C:
+		}
+		n.sweepJobDirs()
+	}
+}
+
+// sweepJobDirs removes the left directories whose jobs ended before the
+// retention; those of unfinished jobs, and of jobs that ended since, stay
+// whatever their files' times say.
+func (n *Node) sweepJobDirs() int {
+	retention := n.config.JobDirRetention
+	cutoff := time.Now().Add(-retention).UnixMilli()
+	state := n.State()
+	return n.runner.SweepJobDirs(retention, func(id string) bool {
+		j := state.Job(id)
+		return j != nil && (!j.Status.Terminal() || j.Finished > cutoff)
+	})
+}

@@ -1,0 +1,34 @@
+package node
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/genie-cluster/genie/api"
+)
+
+func TestLeftJobDirectoriesGoAfterTheRetention(t *testing.T) {
+	n := MakeNode(t, func(cfg *Config) {
+		cfg.JobDirRetention = 300 * time.Millisecond
+		cfg.jobDirSweepInterval = 50 * time.Millisecond
+	})
+	c := client(t, n)
+	register(t, c)
+	kept := shellJob("echo kept here")
+	kept.DisableLogArchival = true
+	left := submit(t, c, kept)
+	running := submit(t, c, shellJob("sleep 300"))
+	waitStatus(t, c, left, api.JobStatusSucceeded, 30*time.Second)
+	waitStatus(t, c, running, api.JobStatusRunning, 30*time.Second)
+	if _, err := os.Stat(n.runner.JobDir(left)); err != nil {
+		t.Fatalf("a job without archiving lost its directory at once: %v", err)
+	}
+	waitFor(t, 30*time.Second, "the left directory to go", func() bool {
+		_, err := os.Stat(n.runner.JobDir(left))
+		return os.IsNotExist(err)
+	})
+	if _, err := os.Stat(n.runner.JobDir(running)); err != nil {
+		t.Fatalf("a running job's directory went: %v", err)
+	}
+}
