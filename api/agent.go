@@ -20,10 +20,13 @@ type Member struct {
 	RunningJobs int    `json:"runningJobs"`
 	MaxJobs     int    `json:"maxJobs"`
 	// UsedMemory and MaxMemory are in MB.
-	UsedMemory int64  `json:"usedMemory"`
-	MaxMemory  int64  `json:"maxMemory"`
-	Draining   bool   `json:"draining"`
-	Zone       string `json:"zone"`
+	UsedMemory int64 `json:"usedMemory"`
+	MaxMemory  int64 `json:"maxMemory"`
+	Draining   bool  `json:"draining"`
+	// DiskLow, when set, says why the node takes no new jobs: its disk is
+	// below -min-free-disk.
+	DiskLow string `json:"diskLow,omitempty"`
+	Zone    string `json:"zone"`
 	// QueuedJobs is the length of the cluster's queue: jobs accepted and
 	// waiting for room on any node. Every member reports the same.
 	QueuedJobs int `json:"queuedJobs"`

@@ -27,7 +27,10 @@ type Node struct {
 	MaxJobs   int
 	MaxMemory int // MB
 	Draining  bool
-	Status    string
+	// DiskLow, when set, says why the node takes no new jobs: its disk is
+	// below -min-free-disk.
+	DiskLow string
+	Status  string
 	// Since is when the node entered Status (unix ms), as the leader saw it.
 	Since       int64
 	ModifyIndex uint64
@@ -35,14 +38,15 @@ type Node struct {
 
 // Eligible reports whether new jobs may be placed on the node.
 func (n *Node) Eligible() bool {
-	return n.Status == NodeAlive && !n.Draining && n.MaxJobs > 0
+	return n.Status == NodeAlive && !n.Draining && n.DiskLow == "" && n.MaxJobs > 0
 }
 
 // SameAs reports whether o describes the node as n does, ignoring the
 // bookkeeping fields, so the leader writes only real changes.
 func (n *Node) SameAs(o *Node) bool {
 	return n.ID == o.ID && n.Name == o.Name && n.API == o.API && n.Raft == o.Raft && n.Zone == o.Zone &&
-		n.MaxJobs == o.MaxJobs && n.MaxMemory == o.MaxMemory && n.Draining == o.Draining && n.Status == o.Status
+		n.MaxJobs == o.MaxJobs && n.MaxMemory == o.MaxMemory && n.Draining == o.Draining && n.DiskLow == o.DiskLow &&
+		n.Status == o.Status
 }
 
 // NodeUpsertRequest records a node, or its change.

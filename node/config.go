@@ -118,6 +118,14 @@ type Config struct {
 	// jobDirSweepInterval overrides how often left directories are looked
 	// for; tests shorten it.
 	jobDirSweepInterval time.Duration
+	// MinFreeDisk is the free space the data dir's file system keeps: below
+	// it the node takes no new jobs (its raft log and records need the room)
+	// until space returns.
+	MinFreeDisk FreeSpace
+	// diskCheckInterval and statfs override how and how often the disk is
+	// measured; tests fake a full disk with them.
+	diskCheckInterval time.Duration
+	statfs            func(path string) (free, total uint64, err error)
 
 	// JobsDir holds the jobs' working directories; default <DataDir>/jobs.
 	// Working directories are scratch (what lasts is archived when a job
@@ -207,6 +215,7 @@ func DefaultConfig() *Config {
 		MaxJobOutput:     runner.DefaultConfig().MaxJobOutput,
 		// Genie's disk clean-up keeps them three days.
 		JobDirRetention: 72 * time.Hour,
+		MinFreeDisk:     FreeSpace{Bytes: 2 << 30, Percent: 5},
 		Shell:           "/bin/sh",
 		ApplyTimeout:    10 * time.Second,
 		MaxRequestBytes: 10 << 20,
@@ -299,6 +308,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxJobOutput < 0 {
 		errs = append(errs, errors.New("MaxJobOutput: must be 0 (no limit) or more"))
+	}
+	if c.MinFreeDisk.Bytes < 0 || c.MinFreeDisk.Percent < 0 || c.MinFreeDisk.Percent >= 100 {
+		errs = append(errs, errors.New("MinFreeDisk: a size of 0 or more, or a percentage from 0 to under 100"))
 	}
 	if c.JobDirRetention < 0 {
 		errs = append(errs, errors.New("JobDirRetention: must be 0 (keep them) or more"))

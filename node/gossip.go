@@ -33,6 +33,8 @@ type memberMeta struct {
 	// Leaving is set by a node about to leave the ring on purpose, so its
 	// peers can tell a departure from a death.
 	Leaving bool `json:"leaving,omitempty"`
+	// DiskLow says why the node takes no new jobs: its disk is low.
+	DiskLow string `json:"disk,omitempty"`
 }
 
 // member is a node as gossip last described it.
@@ -196,6 +198,7 @@ func (n *Node) localMeta() memberMeta {
 		Expect:       n.config.BootstrapExpect,
 		Bootstrapped: n.hasRaftState(),
 		Leaving:      n.leaving.Load(),
+		DiskLow:      n.diskLowReason(),
 	}
 }
 

@@ -81,6 +81,9 @@ type Node struct {
 	metrics    *metrics
 	// waitingQueries counts the API's blocking queries waiting for a change.
 	waitingQueries atomic.Int64
+	// diskLow holds why the node takes no new jobs for lack of disk ("":
+	// it has room).
+	diskLow atomic.Value
 
 	httpServer   *http.Server
 	apiHandler   http.Handler
@@ -175,7 +178,8 @@ func (n *Node) setup() error {
 	if err := n.setupGossip(); err != nil {
 		return err
 	}
-	n.wg.Add(8)
+	n.wg.Add(9)
+	go n.diskLoop()
 	go n.sweepJobDirsLoop()
 	go n.watchLeader()
 	go n.takeCharge()

@@ -18,10 +18,10 @@ func (n *Node) reconcileNodes(ctx context.Context) {
 		want := fsm.Node{
 			ID: m.Meta.ID, Name: m.Name, API: m.Meta.API, Raft: m.Meta.Raft, Zone: m.Meta.Zone,
 			MaxJobs: m.Meta.MaxJobs, MaxMemory: m.Meta.MaxMem,
-			Draining: m.Meta.Draining || m.Meta.Leaving, Status: m.Status, Since: m.Since.UnixMilli(),
+			Draining: m.Meta.Draining || m.Meta.Leaving, DiskLow: m.Meta.DiskLow, Status: m.Status, Since: m.Since.UnixMilli(),
 		}
 		if m.Meta.ID == n.id {
-			want.Status, want.Draining = fsm.NodeAlive, n.draining.Load()
+			want.Status, want.Draining, want.DiskLow = fsm.NodeAlive, n.draining.Load(), n.diskLowReason()
 		}
 		known[want.ID] = true
 		if cur := state.Node(want.ID); cur != nil && cur.SameAs(&want) {

@@ -30,12 +30,12 @@ func (n *Node) Members() []api.Member {
 			Name: m.Name, ID: m.Meta.ID, Address: m.Meta.API, RaftAddress: m.Meta.Raft,
 			GossipAddress: m.Addr, Status: m.Status, RaftRole: n.raftRole(raft.ServerID(m.Meta.ID)),
 			MaxJobs: m.Meta.MaxJobs, MaxMemory: int64(m.Meta.MaxMem),
-			Draining: m.Meta.Draining, Zone: m.Meta.Zone, QueuedJobs: queued,
+			Draining: m.Meta.Draining, DiskLow: m.Meta.DiskLow, Zone: m.Meta.Zone, QueuedJobs: queued,
 		}
 		jobs, mem := state.NodeUsage(m.Meta.ID)
 		am.RunningJobs, am.UsedMemory = jobs, int64(mem)
 		if m.Meta.ID == n.id {
-			am.Draining = n.draining.Load()
+			am.Draining, am.DiskLow = n.draining.Load(), n.diskLowReason()
 		}
 		out = append(out, am)
 	}

@@ -216,7 +216,15 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	body := map[string]any{"status": "ok"}
+	if hw, ok := h.backend.(interface{ HealthWarnings() []string }); ok {
+		if warnings := hw.HealthWarnings(); len(warnings) > 0 {
+			// Serving, but not everything: a load balancer keeps the node,
+			// an operator sees why.
+			body["warnings"] = warnings
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (h *handler) leader(w http.ResponseWriter, r *http.Request) {

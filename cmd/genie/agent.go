@@ -98,6 +98,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.IntVar(&cfg.DefaultJobMemory, "default-job-memory", cfg.DefaultJobMemory, "memory a job reserves when it does not say, in MB")
 	fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", cfg.DefaultTimeout, "timeout of jobs that set none")
 	fs.DurationVar(&cfg.KillGrace, "kill-grace", cfg.KillGrace, "time a killed job has between SIGTERM and SIGKILL")
+	fs.Var(freeSpaceFlag{&cfg.MinFreeDisk}, "min-free-disk", "free space the data dir's file system keeps: below it the node takes no new jobs until space returns; a size (10GiB) or a percentage (5%)")
 	fs.Var(durationFlag{&cfg.JobDirRetention}, "job-dir-retention", "how long after its job ended a working directory left on the node (archiving disabled or failed) is kept: 3d, 36h (0: keep them)")
 	fs.Var(sizeFlag{&cfg.MaxJobOutput}, "max-job-output", "most a job's stdout or stderr may hold before the job is KILLED: bytes, or a size such as 8GiB or 500MB (0: no limit)")
 	fs.StringVar(&cfg.JobsDir, "jobs-dir", cfg.JobsDir, "jobs' working directories (default <data-dir>/jobs); scratch space, a tmpfs makes job set-up cheap")
@@ -163,18 +164,25 @@ func (c *AgentCommand) Run(args []string) int {
 		return 1
 	}
 	drainSet := os.Getenv("GENIE_DRAIN_TIMEOUT") != ""
+	minFreeSet := os.Getenv("GENIE_MIN_FREE_DISK") != ""
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "data-dir":
 			dataDirSet = true
 		case "drain-timeout":
 			drainSet = true
+		case "min-free-disk":
+			minFreeSet = true
 		}
 	})
 	if cfg.Dev && !drainSet {
 		// A development node stopped with Ctrl-C should not keep the
 		// terminal for minutes.
 		cfg.DrainTimeout = 10 * time.Second
+	}
+	if cfg.Dev && !minFreeSet {
+		// A laptop's disk may well be fuller than a server's should be.
+		cfg.MinFreeDisk = node.FreeSpace{Bytes: 256 << 20}
 	}
 	if fs.NArg() > 0 {
 		c.UI.Error(fmt.Sprintf("unexpected arguments: %v", fs.Args()))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/genie-cluster/genie/node"
 )
 
 // stringsFlag is a flag that may be repeated; each use adds one value.
@@ -105,4 +107,35 @@ func (f durationFlag) Set(v string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a duration: days such as 7d, or Go's form such as 36h or 90m", v)
+}
+
+// freeSpaceFlag is a minimum of free disk: a size ("10GiB") or a
+// percentage of the file system ("5%").
+type freeSpaceFlag struct {
+	f *node.FreeSpace
+}
+
+func (f freeSpaceFlag) String() string {
+	if f.f == nil {
+		return ""
+	}
+	return f.f.String()
+}
+
+func (f freeSpaceFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		p, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+		if err != nil || p < 0 || p >= 100 {
+			return fmt.Errorf("%q is not a percentage from 0 to under 100", v)
+		}
+		*f.f = node.FreeSpace{Percent: p}
+		return nil
+	}
+	var n int64
+	if err := (sizeFlag{&n}).Set(v); err != nil {
+		return fmt.Errorf("%q is neither a size (10GiB, 500MB) nor a percentage (5%%)", v)
+	}
+	*f.f = node.FreeSpace{Bytes: n}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/genie-cluster/genie/node"
 )
 
 func TestSizeFlag(t *testing.T) {
@@ -58,5 +60,26 @@ func TestDurationFlag(t *testing.T) {
 	d := 72 * time.Hour
 	if got := (durationFlag{&d}).String(); got != "3d" {
 		t.Errorf("String: %q", got)
+	}
+}
+
+func TestFreeSpaceFlag(t *testing.T) {
+	for in, want := range map[string]node.FreeSpace{
+		"5%": {Percent: 5}, "12.5 %": {Percent: 12.5}, "10GiB": {Bytes: 10 << 30}, "0": {}, "500MB": {Bytes: 500e6},
+	} {
+		var f node.FreeSpace
+		if err := (freeSpaceFlag{&f}).Set(in); err != nil || f != want {
+			t.Errorf("%q: %+v, %v; want %+v", in, f, err, want)
+		}
+	}
+	for _, in := range []string{"", "100%", "-1%", "x%", "lots", "-5GiB"} {
+		var f node.FreeSpace
+		if err := (freeSpaceFlag{&f}).Set(in); err == nil {
+			t.Errorf("%q: accepted as %+v", in, f)
+		}
+	}
+	def := node.DefaultConfig().MinFreeDisk
+	if got := (freeSpaceFlag{&def}).String(); got != "the larger of 5% and 2.0 GiB" {
+		t.Errorf("default: %q", got)
 	}
 }

@@ -50,6 +50,11 @@ func (c *MembersCommand) Run(args []string) int {
 		}
 	}
 	c.printTable([]string{"NAME", "ADDRESS", "STATUS", "ROLE", "RUNNING", "CAPACITY", "DRAINING", "ZONE"}, rows)
+	for _, m := range members {
+		if m.DiskLow != "" {
+			c.UI.Output(fmt.Sprintf("\n%s takes no new jobs: %s", m.Name, m.DiskLow))
+		}
+	}
 	if len(members) > 0 {
 		// The queue is the cluster's, so every member reports the same.
 		c.UI.Output(fmt.Sprintf("\nQueued: %d jobs waiting for capacity", members[0].QueuedJobs))
