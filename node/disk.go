@@ -85,21 +85,8 @@ func (n *Node) checkDisk() {
 // diskLoop checks the disk at start and then every diskCheckInterval.
 func (n *Node) diskLoop() {
 	defer n.wg.Done()
-	interval := n.config.diskCheckInterval
-	if interval <= 0 {
-		interval = diskCheckInterval
-	}
 	n.checkDisk()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-n.shutdownCh:
-			return
-		case <-tick.C:
-			n.checkDisk()
-		}
-	}
+	n.every(n.config.diskCheckInterval, diskCheckInterval, n.checkDisk)
 }
 
 // HealthWarnings are what the node wants its health check to say while it

@@ -15,9 +15,14 @@ func (n *Node) sweepJobDirsLoop() {
 	if n.config.JobDirRetention <= 0 {
 		return
 	}
-	interval := n.config.jobDirSweepInterval
+	n.every(n.config.jobDirSweepInterval, jobDirSweepInterval, func() { n.sweepJobDirs() })
+}
+
+// every calls fn each interval (fallback when interval is not set) until
+// the node shuts down.
+func (n *Node) every(interval, fallback time.Duration, fn func()) {
 	if interval <= 0 {
-		interval = jobDirSweepInterval
+		interval = fallback
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -26,8 +31,8 @@ func (n *Node) sweepJobDirsLoop() {
 		case <-n.shutdownCh:
 			return
 		case <-tick.C:
+			fn()
 		}
-		n.sweepJobDirs()
 	}
 }
 

@@ -439,18 +439,22 @@ func serveOutputFile(w http.ResponseWriter, r *http.Request, req OutputRequest, 
 		}
 	}()
 
+	setOutputFileHeaders(w.Header(), name)
+	http.ServeContent(&outputRangeWriter{ResponseWriter: w, size: opened.Size()}, r, path.Base(name), opened.ModTime(), content)
+}
+
+// setOutputFileHeaders types a file of a job's output by its extension
+// and keeps it from acting on the API's origin.
+func setOutputFileHeaders(h http.Header, name string) {
 	ctype := mime.TypeByExtension(path.Ext(name))
 	if ctype == "" {
 		ctype = outputDefaultType
 	}
-	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("X-Content-Type-Options", "nosniff")
 	// Job output is arbitrary content served from the API's origin; a
 	// sandboxed document cannot script that origin even if it is HTML.
 	h.Set("Content-Security-Policy", "sandbox")
-
-	http.ServeContent(&outputRangeWriter{ResponseWriter: w, size: opened.Size()}, r, path.Base(name), opened.ModTime(), content)
 }
 
 // outputRangeWriter turns http.ServeContent's 416 (which carries a text body)

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"mime"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -85,14 +83,8 @@ func (h *handler) followOutput(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 
-	ctype := mime.TypeByExtension(path.Ext(name))
-	if ctype == "" {
-		ctype = outputDefaultType
-	}
 	hdr := w.Header()
-	hdr.Set("Content-Type", ctype)
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", "sandbox")
+	setOutputFileHeaders(hdr, name)
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set(api.FollowHeader, "live")
 	w.WriteHeader(http.StatusOK)
