@@ -115,8 +115,12 @@ type Config struct {
 	// JobDirRetention is how long after its job ended a working directory
 	// left on the node (archiving disabled or failed) stays. 0 keeps them.
 	JobDirRetention time.Duration
-	// jobDirSweepInterval overrides how often left directories are looked
-	// for; tests shorten it.
+	// ArchiveRetention is how long a local archive keeps a job's directory;
+	// 0 (the default) keeps them. An S3 archive is pruned by the bucket's
+	// lifecycle rules.
+	ArchiveRetention time.Duration
+	// jobDirSweepInterval overrides how often left directories and old
+	// archives are looked for; tests shorten it.
 	jobDirSweepInterval time.Duration
 	// MinFreeDisk is the free space the data dir's file system keeps: below
 	// it the node takes no new jobs (its raft log and records need the room)
@@ -311,6 +315,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinFreeDisk.Bytes < 0 || c.MinFreeDisk.Percent < 0 || c.MinFreeDisk.Percent >= 100 {
 		errs = append(errs, errors.New("MinFreeDisk: a size of 0 or more, or a percentage from 0 to under 100"))
+	}
+	if c.ArchiveRetention < 0 {
+		errs = append(errs, errors.New("ArchiveRetention: must be 0 (keep them) or more"))
 	}
 	if c.JobDirRetention < 0 {
 		errs = append(errs, errors.New("JobDirRetention: must be 0 (keep them) or more"))

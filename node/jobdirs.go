@@ -5,7 +5,8 @@ import (
 )
 
 // jobDirSweepInterval is how often the node looks for job directories past
-// -job-dir-retention: the retention is days, so hourly is prompt enough.
+// -job-dir-retention, and archived jobs past -archive-retention: the
+// retentions are days, so hourly is prompt enough.
 const jobDirSweepInterval = time.Hour
 
 // sweepJobDirsLoop removes the directories jobs left on this node (their
@@ -16,6 +17,24 @@ func (n *Node) sweepJobDirsLoop() {
 		return
 	}
 	n.every(n.config.jobDirSweepInterval, jobDirSweepInterval, func() { n.sweepJobDirs() })
+}
+
+// pruneArchiveLoop removes from a local archive the jobs archived longer
+// than ArchiveRetention ago (off by default: an archive is history).
+func (n *Node) pruneArchiveLoop() {
+	defer n.wg.Done()
+	if n.config.ArchiveRetention <= 0 || n.localArchive == nil {
+		return
+	}
+	n.every(n.config.jobDirSweepInterval, jobDirSweepInterval, func() {
+		removed, err := n.localArchive.Prune(time.Now().Add(-n.config.ArchiveRetention))
+		if err != nil {
+			n.logger.Warn("cannot prune the archive", "error", err)
+		}
+		if removed > 0 {
+			n.logger.Info("pruned the archive", "jobs", removed, "older_than", n.config.ArchiveRetention)
+		}
+	})
 }
 
 // every calls fn each interval (fallback when interval is not set) until

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,5 +32,24 @@ func TestLeftJobDirectoriesGoAfterTheRetention(t *testing.T) {
 	})
 	if _, err := os.Stat(n.runner.JobDir(running)); err != nil {
 		t.Fatalf("a running job's directory went: %v", err)
+	}
+}
+
+func TestALocalArchiveIsPrunedAfterItsRetention(t *testing.T) {
+	n := MakeNode(t, func(cfg *Config) {
+		cfg.ArchiveRetention = 300 * time.Millisecond
+		cfg.jobDirSweepInterval = 50 * time.Millisecond
+	})
+	c := client(t, n)
+	register(t, c)
+	id := submit(t, c, shellJob("echo archived"))
+	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)
+	archived := filepath.Join(n.localArchive.Root(), id)
+	waitFor(t, 30*time.Second, "the job's archive to go", func() bool {
+		_, err := os.Stat(archived)
+		return os.IsNotExist(err)
+	})
+	if _, err := c.Jobs().OutputFile(context.Background(), id, "stdout", 0); !api.IsNotFound(err) {
+		t.Fatalf("output of a pruned job: %v, want 404", err)
 	}
 }

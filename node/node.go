@@ -84,6 +84,9 @@ type Node struct {
 	// diskLow holds why the node takes no new jobs for lack of disk ("":
 	// it has room).
 	diskLow atomic.Value
+	// localArchive is the node's archive when it is a local directory,
+	// which -archive-retention prunes.
+	localArchive *archive.Local
 
 	httpServer   *http.Server
 	apiHandler   http.Handler
@@ -178,7 +181,8 @@ func (n *Node) setup() error {
 	if err := n.setupGossip(); err != nil {
 		return err
 	}
-	n.wg.Add(9)
+	n.wg.Add(10)
+	go n.pruneArchiveLoop()
 	go n.diskLoop()
 	go n.sweepJobDirsLoop()
 	go n.watchLeader()
@@ -235,6 +239,7 @@ func (n *Node) setupRunner() error {
 			return fmt.Errorf("archive: %w", err)
 		}
 		rc.Archive = store
+		n.localArchive = store
 	}
 	r, err := runner.New(rc, &reporter{n: n})
 	if err != nil {
