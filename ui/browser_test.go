@@ -221,6 +221,7 @@ func TestEveryPageLoadsWithoutConsoleErrors(t *testing.T) {
 	ctx := browser(t)
 	for _, p := range []struct{ path, heading string }{
 		{"/", "Jobs"},
+		{"/ui", "Jobs"},
 		{"/ui/jobs", "Jobs"},
 		{"/ui/jobs/" + id, "hello"},
 		{"/ui/jobs/" + id + "/output/", "Output"},

@@ -74,9 +74,11 @@ func (u *UI) routes() {
 	u.mux.HandleFunc("POST /ui/sign-in", u.signIn)
 	u.mux.HandleFunc("POST /ui/sign-out", u.signOut)
 
-	u.mux.HandleFunc("GET /ui/{$}", func(w http.ResponseWriter, r *http.Request) {
+	toJobs := func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/jobs", http.StatusFound)
-	})
+	}
+	u.mux.HandleFunc("GET /ui/{$}", toJobs)
+	u.mux.HandleFunc("GET /ui", toJobs)
 	u.page("GET /ui/jobs", u.jobsPage)
 	u.page("GET /ui/jobs/{id}", u.jobPage)
 	u.page("POST /ui/jobs/{id}/kill", u.killJob)
@@ -89,9 +91,7 @@ func (u *UI) routes() {
 	u.page("GET /ui/nodes", u.nodesPage)
 
 	// Genie's UI paths, so links Genie clients print lead somewhere.
-	u.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/ui/jobs", http.StatusFound)
-	})
+	u.mux.HandleFunc("GET /{$}", toJobs)
 	u.mux.HandleFunc("GET /jobs", u.genieJobs)
 	u.mux.HandleFunc("GET /output/{id}/output", u.genieOutput)
 	u.mux.HandleFunc("GET /output/{id}/output/{path...}", u.genieOutput)
