@@ -33,13 +33,7 @@ func client(t testing.TB, n *Node) *api.Client {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	WaitFor(t, timeout, what, cond)
 }
 
 // waitStatus waits until the job reaches want and returns it.

@@ -239,3 +239,19 @@ func Submit(t testing.TB, c *api.Client, req *api.JobRequest) string {
 	}
 	return id
 }
+
+// WaitFor checks cond every 10 ms until it holds, failing the test when it
+// still does not after timeout: a test waits for a condition, never for a
+// fixed time.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}

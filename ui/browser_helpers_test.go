@@ -207,20 +207,13 @@ func aclNode(t *testing.T) (*node.Node, *api.Client, string) {
 // waitStatus waits until the job has status want.
 func waitStatus(t testing.TB, c *api.Client, id string, want api.JobStatus) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	node.WaitFor(t, 60*time.Second, fmt.Sprintf("job %s to be %s", id, want), func() bool {
 		st, err := c.Jobs().Status(context.Background(), id)
-		if err == nil && st == want {
-			return
-		}
-		if err == nil && st.Terminal() {
+		if err == nil && st.Terminal() && st != want {
 			t.Fatalf("job %s ended %s, want %s", id, st, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s is %s (%v), want %s", id, st, err, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil && st == want
+	})
 }
 
 // jsString quotes s for a JavaScript expression.

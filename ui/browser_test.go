@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -82,13 +83,9 @@ func TestKillButtonKillsARunningJob(t *testing.T) {
 		t.Fatal("a finished job still has a kill button")
 	}
 	screenshot(t, ctx, "killed")
-	deadline := time.Now().Add(30 * time.Second)
-	for syscall.Kill(-pid, 0) == nil || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process group %d is still there after the kill", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	node.WaitFor(t, 30*time.Second, fmt.Sprintf("process group %d to be gone", pid), func() bool {
+		return syscall.Kill(-pid, 0) != nil && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	})
 }
 
 func TestOutputBrowserGoesIntoGenieAndBack(t *testing.T) {
