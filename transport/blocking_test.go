@@ -209,7 +209,7 @@ func FuzzBlockingAndFollowParams(f *testing.F) {
 	f.Fuzz(func(t *testing.T, index, wait, rangeHeader string) {
 		r, err := http.NewRequest(http.MethodGet, "/api/v3/jobs", nil)
 		if err != nil {
-			t.Skip()
+			t.Fatal(err)
 		}
 		q := r.URL.Query()
 		q.Set("index", index)
