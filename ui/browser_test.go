@@ -60,6 +60,9 @@ func TestJobPageFollowsStdoutLive(t *testing.T) {
 	waitTrue(t, ctx, "every tick", stdout+" === 'tick 1\\ntick 2\\ntick 3\\ntick 4\\ntick 5\\n'")
 	waitTrue(t, ctx, "SUCCEEDED on the page", pageStatus+" === 'SUCCEEDED'")
 	requireNoReload(t, ctx)
+	// The picture shows the output; the archive's location above it is
+	// the test's temporary directory.
+	eval[bool](t, ctx, "(window.scrollTo(0, document.getElementById('res-h').offsetTop - 16), true)")
 	screenshot(t, ctx, "job")
 }
 
