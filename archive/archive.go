@@ -16,6 +16,9 @@ type Store interface {
 	Put(ctx context.Context, jobID, dir string) (location string, err error)
 	// Open returns a read-only file system rooted at an archived job directory, given the location Put returned.
 	Open(ctx context.Context, location string) (fs.FS, error)
+	// Locate returns the location of job jobID's archive, an error
+	// wrapping fs.ErrNotExist when there is none.
+	Locate(ctx context.Context, jobID string) (string, error)
 }
 
 // ManifestPath is where an archived job directory lists its own contents.

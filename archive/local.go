@@ -210,3 +210,20 @@ func (l *Local) place(src, dst string) error {
 	}
 	return os.RemoveAll(old)
 }
+
+// Locate finds job jobID's archive: its directory, or the zip Put made of
+// it.
+func (l *Local) Locate(ctx context.Context, jobID string) (string, error) {
+	if err := ValidateID(jobID); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(l.root, jobID)
+	if info, err := os.Stat(dst); err == nil && info.IsDir() {
+		return Location(dst), nil
+	}
+	zipPath := dst + zipSuffix
+	if info, err := os.Stat(zipPath); err == nil && info.Mode().IsRegular() {
+		return Location(zipPath), nil
+	}
+	return "", fmt.Errorf("no archive of job %s in %s: %w", jobID, l.root, fs.ErrNotExist)
+}

@@ -143,3 +143,20 @@ func OpenS3(ctx context.Context, client *s3.Client, location string) (fs.FS, err
 		Modified: aws.ToTime(out.LastModified).UnixMilli(), MimeType: MimeType(ManifestPath)})
 	return newS3FS(client, loc.Bucket, prefix, &m), nil
 }
+
+// Locate returns where job jobID's archive is, once its manifest is there
+// (an archive is whole only then).
+func (s *S3) Locate(ctx context.Context, jobID string) (string, error) {
+	if err := ValidateID(jobID); err != nil {
+		return "", err
+	}
+	loc := s.Location(jobID)
+	prefix := strings.TrimPrefix(loc, "s3://"+s.base.Bucket+"/")
+	if _, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.base.Bucket, Key: aws.String(prefix + ManifestPath)}); err != nil {
+		if blob.IsNotFound(err) {
+			return "", fmt.Errorf("no archive of job %s at %s: %w", jobID, loc, fs.ErrNotExist)
+		}
+		return "", fmt.Errorf("locate archive of job %s: %w", jobID, blob.Describe(err))
+	}
+	return loc, nil
+}

@@ -33,6 +33,12 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 		}
 		return Errorf(ErrCodeConflict, "a different job with id %s already exists", req.Job.ID), jobChange{}
 	}
+	if _, retired, err := retiredHolder(txn, req.Job.ID); err != nil {
+		return err, jobChange{}
+	} else if retired {
+		return Errorf(ErrCodeConflict, "job id %s belongs to a job that finished and was retired from the state: "+
+			"its record is kept in the archive, and the id stays taken", req.Job.ID), jobChange{}
+	}
 	j := req.Job
 	switch j.Status {
 	case JobAccepted, JobInvalid:
@@ -155,6 +161,7 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 	}
 	j := *existing
 	j.ArchiveStatus, j.ArchiveMsg = req.ArchiveStatus, req.ArchiveMsg
+	j.RecordArchived = req.RecordArchived
 	if req.ArchiveLocation != "" {
 		j.ArchiveLocation = req.ArchiveLocation
 	}
@@ -213,4 +220,32 @@ func statusIn(s JobStatus, set []JobStatus) bool {
 		}
 	}
 	return false
+}
+
+// applyJobRetire removes finished jobs and keeps their ids as retired.
+func applyJobRetire(txn *memdb.Txn, index uint64, req *JobRetireRequest) interface{} {
+	if len(req.Holders) != len(req.IDs) {
+		return Errorf(ErrCodeInvalid, "a retire entry has %d ids and %d holders", len(req.IDs), len(req.Holders))
+	}
+	entries := make([]retiredEntry, 0, len(req.IDs))
+	for i, id := range req.IDs {
+		j, err := firstJob(txn, id)
+		if err != nil {
+			return err
+		}
+		if j == nil || !j.Status.Terminal() {
+			continue
+		}
+		if err := txn.Delete(tableJobs, j); err != nil {
+			return err
+		}
+		entries = append(entries, retiredEntry{hash: retiredHash(id), holder: req.Holders[i]})
+	}
+	if err := addRetired(txn, index, entries); err != nil {
+		return err
+	}
+	if err := addUsage(txn, allJobsUsage, -len(entries), 0); err != nil {
+		return err
+	}
+	return &ApplyResult{Index: index, Assigned: len(entries)}
 }

@@ -151,6 +151,8 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, []jobChange) {
 		return one(applyJobReassign(txn, l.Index, req))
 	case *JobAssignRequest:
 		return applyJobAssign(txn, l.Index, req)
+	case *JobRetireRequest:
+		return applyJobRetire(txn, l.Index, req), nil
 	case *ACLTokenRequest:
 		return applyACLToken(txn, l.Index, req), nil
 	case *ACLBootstrapRequest:
@@ -178,6 +180,7 @@ type ApplyResult struct {
 	// Existing is true when the submission repeated an existing job's id and
 	// request, so nothing new was recorded.
 	Existing bool
-	// Assigned counts the queued jobs an assignment entry placed.
+	// Assigned counts the queued jobs an assignment entry placed, or the
+	// jobs a retire entry retired.
 	Assigned int
 }

@@ -414,7 +414,7 @@ func TestRetriedDeleteSucceedsThroughItsTombstone(t *testing.T) {
 }
 
 // snapshotBytes persists f's snapshot.
-func snapshotBytes(t *testing.T, f *FSM) []byte {
+func snapshotBytes(t testing.TB, f *FSM) []byte {
 	t.Helper()
 	snap, err := f.Snapshot()
 	if err != nil {

@@ -53,6 +53,8 @@ func tablesChangedBy(t MessageType) []string {
 		return []string{tableApplications, tableTombstones}
 	case JobSubmitRequestType, JobTransitionRequestType, JobArchiveRequestType, JobReassignRequestType, JobAssignRequestType:
 		return []string{tableJobs, tableUsage}
+	case JobRetireRequestType:
+		return []string{tableJobs, tableUsage, tableRetired}
 	case ACLTokenRequestType, ACLBootstrapRequestType:
 		return []string{tableACLTokens, tableACLBootstrap}
 	case LimitsRequestType:
@@ -178,6 +180,8 @@ func objectIndex(obj interface{}) uint64 {
 		return o.ModifyIndex
 	case *Node:
 		return o.ModifyIndex
+	case *RetiredSegment:
+		return o.Seq
 	}
 	return 0
 }

@@ -24,6 +24,7 @@ const (
 	NodeUpsertRequestType
 	NodeDeleteRequestType
 	JobAssignRequestType
+	JobRetireRequestType
 )
 
 func (t MessageType) String() string {
@@ -54,6 +55,8 @@ func (t MessageType) String() string {
 		return "node-delete"
 	case JobAssignRequestType:
 		return "job-assign"
+	case JobRetireRequestType:
+		return "job-retire"
 	}
 	return fmt.Sprintf("unknown(%d)", uint8(t))
 }
@@ -156,9 +159,26 @@ type JobArchiveRequest struct {
 	ArchiveLocation string
 	// ArchiveMsg says why a FAILED archive failed.
 	ArchiveMsg string
-	StdoutSize int64
-	StderrSize int64
-	Time       int64
+	// RecordArchived says the job's record went into the archive with it
+	// (genie/job.json), so retiring the job loses nothing.
+	RecordArchived bool
+	StdoutSize     int64
+	StderrSize     int64
+	Time           int64
+}
+
+// MaxRetireBatch bounds the ids of one JobRetireRequest, so one entry
+// applies in a few milliseconds and submissions never wait long behind it.
+const MaxRetireBatch = 1000
+
+// JobRetireRequest removes finished jobs from the state once their records
+// are in the archive. Each id is kept as retired, with the node whose
+// archive holds its record (Holders[i], "" when none does), so it stays
+// taken and can be looked up. Ids of jobs that are gone or unfinished are
+// passed over, so a retried entry retires nothing twice.
+type JobRetireRequest struct {
+	IDs     []string
+	Holders []string
 }
 
 // msgpackHandle is shared: codec handles are safe for concurrent use once
@@ -225,6 +245,8 @@ func newMessage(t MessageType) (interface{}, bool) {
 		return new(NodeDeleteRequest), true
 	case JobAssignRequestType:
 		return new(JobAssignRequest), true
+	case JobRetireRequestType:
+		return new(JobRetireRequest), true
 	}
 	return nil, false
 }

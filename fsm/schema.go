@@ -81,6 +81,7 @@ func schema() *memdb.DBSchema {
 			tableNodes:        nodesTable(),
 			tableUsage:        usageTable(),
 			tableIndexes:      tableIndexSchema(),
+			tableRetired:      retiredTable(),
 		},
 	}
 }

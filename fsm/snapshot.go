@@ -11,7 +11,12 @@ import (
 )
 
 // snapshotVersion is written first so a future format can be told apart.
-const snapshotVersion = 1
+// Version 2 added retired job ids (recordRetired); a version 1 snapshot,
+// which has none, still restores.
+const snapshotVersion = 2
+
+// oldestSnapshotVersion is the oldest format Restore reads.
+const oldestSnapshotVersion = 1
 
 // Record kinds: a snapshot is the version, then records of a kind followed by
 // the object, all msgpack, closed by recordEnd so truncation is detected.
@@ -26,6 +31,7 @@ const (
 	recordACLBootstrap
 	recordLimits
 	recordNode
+	recordRetired
 )
 
 // snapshot is a point-in-time view of the state; memdb snapshots are cheap
@@ -61,6 +67,7 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 			{tableACLBootstrap, recordACLBootstrap},
 			{tableSettings, recordLimits},
 			{tableNodes, recordNode},
+			{tableRetired, recordRetired},
 		}
 		for _, t := range tables {
 			index := indexID
@@ -107,11 +114,12 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 	if err := dec.Decode(&version); err != nil {
 		return fmt.Errorf("restore: read version: %w", err)
 	}
-	if version != snapshotVersion {
+	if version < oldestSnapshotVersion || version > snapshotVersion {
 		return fmt.Errorf("restore: unsupported snapshot version %d", version)
 	}
 	txn := state.db.Txn(true)
 	var latest uint64
+	jobs := 0
 	for {
 		var kind byte
 		if err := dec.Decode(&kind); err != nil {
@@ -131,6 +139,7 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 			table, obj = tableApplications, &Application{}
 		case recordJob:
 			table, obj = tableJobs, &Job{}
+			jobs++
 		case recordTombstone:
 			table, obj = tableTombstones, &Tombstone{}
 		case recordACLToken:
@@ -141,6 +150,8 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 			table, obj = tableSettings, &Limits{}
 		case recordNode:
 			table, obj = tableNodes, &Node{}
+		case recordRetired:
+			table, obj = tableRetired, &RetiredSegment{}
 		default:
 			return fmt.Errorf("restore: unknown record kind %d", kind)
 		}
@@ -152,7 +163,7 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 		}
 		latest = maxIndex(latest, objectIndex(obj))
 	}
-	if err := recomputeUsage(txn); err != nil {
+	if err := recomputeUsage(txn, jobs); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	if err := restoreIndexes(txn, latest); err != nil {

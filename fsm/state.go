@@ -207,6 +207,14 @@ type JobFilter struct {
 	OldestFirst bool
 }
 
+// selectsAll reports whether the filter matches every job.
+func (f *JobFilter) selectsAll() bool {
+	return f.ID == "" && f.Name == "" && f.User == "" && len(f.Statuses) == 0 && len(f.Tags) == 0 &&
+		f.ClusterName == "" && f.ClusterID == "" && f.CommandName == "" && f.CommandID == "" &&
+		f.Grouping == "" && f.GroupingInstance == "" && f.Node == "" &&
+		f.MinStarted == 0 && f.MaxStarted == 0 && f.MinFinished == 0 && f.MaxFinished == 0
+}
+
 func (f *JobFilter) match(j *Job) bool {
 	switch {
 	case f.ID != "" && !Like(j.ID, f.ID),
@@ -266,6 +274,16 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 		it, err := get(tableJobs, indexCreate)
 		if err != nil {
 			return nil, 0
+		}
+		if f.selectsAll() {
+			// A page of all jobs: walk only to its end, the total is kept.
+			var page []*Job
+			for i, raw := 0, it.Next(); raw != nil && (limit <= 0 || i < offset+limit); i, raw = i+1, it.Next() {
+				if i >= offset {
+					page = append(page, raw.(*Job))
+				}
+			}
+			return page, usageOf(txn, allJobsUsage).Jobs
 		}
 		total := 0
 		var page []*Job

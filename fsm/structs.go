@@ -246,6 +246,8 @@ type Job struct {
 	ArchiveLocation string
 	// ArchiveMsg says why the archive FAILED.
 	ArchiveMsg string
+	// RecordArchived: the archive holds this record as genie/job.json.
+	RecordArchived bool
 
 	ClientHost string
 	UserAgent  string

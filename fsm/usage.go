@@ -8,6 +8,10 @@ import (
 // queue. memdb keys cannot be empty, and no node id starts with '~'.
 const queueUsage = "~queue"
 
+// allJobsUsage keys the row counting every job in the state, so a search
+// that selects them all knows its total without walking them.
+const allJobsUsage = "~all"
+
 // usageKey is the usage row a job on node counts in.
 func usageKey(node string) string {
 	if node == "" {
@@ -68,6 +72,11 @@ func putJob(txn *memdb.Txn, j, prev *Job) error {
 	if err := txn.Insert(tableJobs, j); err != nil {
 		return err
 	}
+	if prev == nil {
+		if err := addUsage(txn, allJobsUsage, 1, 0); err != nil {
+			return err
+		}
+	}
 	if holdsSlot(prev) {
 		if err := addUsage(txn, usageKey(prev.Node), -1, -prev.Memory); err != nil {
 			return err
@@ -81,7 +90,10 @@ func putJob(txn *memdb.Txn, j, prev *Job) error {
 
 // recomputeUsage rebuilds the usage rows from the unfinished jobs, after a
 // restore.
-func recomputeUsage(txn *memdb.Txn) error {
+func recomputeUsage(txn *memdb.Txn, jobs int) error {
+	if err := addUsage(txn, allJobsUsage, jobs, 0); err != nil {
+		return err
+	}
 	for _, st := range ActiveJobStatuses {
 		it, err := txn.Get(tableJobs, indexActive, string(st))
 		if err != nil {

@@ -126,6 +126,25 @@ func (r *reporter) Transition(ctx context.Context, req fsm.JobTransitionRequest)
 	return err
 }
 
+// Record returns the job's record once this replica has it finished: the
+// runner asks right after its end was committed through the leader.
+func (r *reporter) Record(ctx context.Context, id string) (*fsm.Job, error) {
+	for {
+		j, changed := r.n.State().WatchJob(id)
+		switch {
+		case j == nil:
+			return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s not found", id)
+		case j.Status.Terminal():
+			return j, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // Archived records where a job's output went. It waits for this replica
 // to apply it: the runner removes the job's directory next, and this node
 // must by then serve the output from the archive.

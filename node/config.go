@@ -115,6 +115,13 @@ type Config struct {
 	// JobDirRetention is how long after its job ended a working directory
 	// left on the node (archiving disabled or failed) stays. 0 keeps them.
 	JobDirRetention time.Duration
+	// JobRetention is how long after it ended a job's record stays in the
+	// replicated state; the leader then retires it, and its record is read
+	// from the archive. 0 keeps every record in the state.
+	JobRetention time.Duration
+	// retireInterval overrides how often the leader looks for jobs to
+	// retire; tests shorten it.
+	retireInterval time.Duration
 	// ArchiveRetention is how long a local archive keeps a job's directory;
 	// 0 (the default) keeps them. An S3 archive is pruned by the bucket's
 	// lifecycle rules.
@@ -219,6 +226,7 @@ func DefaultConfig() *Config {
 		MaxJobOutput:     runner.DefaultConfig().MaxJobOutput,
 		// Genie's disk clean-up keeps them three days.
 		JobDirRetention: 72 * time.Hour,
+		JobRetention:    7 * 24 * time.Hour,
 		MinFreeDisk:     FreeSpace{Bytes: 2 << 30, Percent: 5},
 		Shell:           "/bin/sh",
 		ApplyTimeout:    10 * time.Second,
@@ -318,6 +326,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ArchiveRetention < 0 {
 		errs = append(errs, errors.New("ArchiveRetention: must be 0 (keep them) or more"))
+	}
+	if c.JobRetention < 0 {
+		errs = append(errs, errors.New("JobRetention: must be 0 (keep every record) or more"))
 	}
 	if c.JobDirRetention < 0 {
 		errs = append(errs, errors.New("JobDirRetention: must be 0 (keep them) or more"))

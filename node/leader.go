@@ -60,9 +60,10 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	leaderSince := time.Now()
 	ticker := time.NewTicker(reconcileInterval)
 	defer ticker.Stop()
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go n.scheduleLoop(ctx)
 	go n.nudgeLoop(ctx)
+	go n.retireLoop(ctx)
 	for {
 		n.reconcile(ctx, leaderSince)
 		n.reconcileNodes(ctx)

@@ -23,6 +23,7 @@ type metrics struct {
 	jobsAssigned   prometheus.Counter
 	jobsReassigned prometheus.Counter
 	jobsLost       prometheus.Counter
+	jobsRetired    prometheus.Counter
 	s3Fetches      *prometheus.CounterVec
 }
 
@@ -53,6 +54,10 @@ func newMetrics(n *Node) *metrics {
 		Namespace: "genie", Name: "jobs_lost_total",
 		Help: "Started jobs of lost nodes this node, as leader, ended FAILED.",
 	})
+	m.jobsRetired = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "jobs_retired_total",
+		Help: "Finished jobs this node, as leader, retired from the state past -job-retention.",
+	})
 	m.s3Fetches = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "genie", Name: "s3_fetches_total",
 		Help: "s3:// files staged for jobs, by whether the node's cache had them.",
@@ -74,8 +79,13 @@ func newMetrics(n *Node) *metrics {
 		m.jobsAssigned,
 		m.jobsReassigned,
 		m.jobsLost,
+		m.jobsRetired,
 		m.s3Fetches,
 		&stateCollector{n: n},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "genie", Name: "jobs_retired",
+			Help: "Job ids retired from the state, kept compactly so they stay taken.",
+		}, func() float64 { return float64(n.State().RetiredCount()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "genie", Name: "http_blocking_queries",
 			Help: "API reads waiting, as blocking queries, for what they read to change.",

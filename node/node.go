@@ -87,6 +87,9 @@ type Node struct {
 	// localArchive is the node's archive when it is a local directory,
 	// which -archive-retention prunes.
 	localArchive *archive.Local
+	// archive is where finished jobs and their records go, nil when the
+	// node archives nothing.
+	archive archive.Store
 
 	httpServer   *http.Server
 	apiHandler   http.Handler
@@ -230,6 +233,7 @@ func (n *Node) setupRunner() error {
 			return fmt.Errorf("archive: %w", err)
 		}
 		rc.Archive = store
+		n.archive = store
 	case n.config.ArchiveDir != "":
 		store, err := archive.NewLocal(n.config.ArchiveDir)
 		if err != nil {
@@ -239,6 +243,7 @@ func (n *Node) setupRunner() error {
 			return fmt.Errorf("archive: %w", err)
 		}
 		rc.Archive = store
+		n.archive = store
 		n.localArchive = store
 	}
 	r, err := runner.New(rc, &reporter{n: n})

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/genie-cluster/genie/archive"
 	"github.com/genie-cluster/genie/fsm"
 )
 
@@ -92,6 +93,7 @@ func (r *Runner) archive(j *job) {
 	req := fsm.JobArchiveRequest{ID: j.id}
 	if j.dir == "" {
 		req.ArchiveStatus = fsm.ArchiveNoFiles
+		req.RecordArchived = r.archiveRecordOnly(j, req)
 		req.Time = r.nowMillis()
 		r.recordArchive(j, req)
 		return
@@ -125,10 +127,15 @@ func (r *Runner) archive(j *job) {
 	switch {
 	case errors.Is(statErr, fs.ErrNotExist):
 		req.ArchiveStatus = fsm.ArchiveNoFiles
+		req.RecordArchived = r.archiveRecordOnly(j, req)
 	case !r.archiving(j):
 		req.ArchiveStatus = fsm.ArchiveDisabled
+		req.RecordArchived = r.archiveRecordOnly(j, req)
 	default:
 		dropCached(j)
+		withRecord := req
+		withRecord.ArchiveStatus = fsm.ArchiveArchived
+		recorded := r.writeRecord(j, withRecord, j.dir)
 		var loc string
 		err := r.retry(j, "archive", func() error {
 			var err error
@@ -138,6 +145,7 @@ func (r *Runner) archive(j *job) {
 		switch {
 		case err == nil:
 			req.ArchiveStatus, req.ArchiveLocation = fsm.ArchiveArchived, loc
+			req.RecordArchived = recorded
 		case r.isClosed():
 			return
 		default:
@@ -147,6 +155,60 @@ func (r *Runner) archive(j *job) {
 	}
 	req.Time = r.nowMillis()
 	r.recordArchive(j, req)
+}
+
+// writeRecord writes the job's record, as it will stand once req is
+// recorded, into dir as archive.RecordPath, and reports whether it did. A
+// job without its record archived is still retired: the leader then
+// archives the record it has.
+func (r *Runner) writeRecord(j *job, req fsm.JobArchiveRequest, dir string) bool {
+	ctx, cancel := context.WithTimeout(r.ctx, r.conf.ReportTimeout)
+	defer cancel()
+	rec, err := r.rep.Record(ctx, j.id)
+	if err != nil {
+		j.log.Warn("cannot read the job's record to archive it", "error", err)
+		return false
+	}
+	c := *rec
+	c.ArchiveStatus, c.ArchiveMsg, c.ArchiveLocation = req.ArchiveStatus, "", ""
+	c.StdoutSize, c.StderrSize = req.StdoutSize, req.StderrSize
+	c.RecordArchived = true
+	b, err := fsm.EncodeJobRecord(&c)
+	if err == nil {
+		err = archive.WriteRecord(dir, b)
+	}
+	if err != nil {
+		j.log.Warn("cannot write the job's record", "error", err)
+		return false
+	}
+	return true
+}
+
+// archiveRecordOnly archives the record of a job whose directory is not
+// archived (archiving is off for it, or it has none), so its record
+// outlives it in the state all the same.
+func (r *Runner) archiveRecordOnly(j *job, req fsm.JobArchiveRequest) bool {
+	if r.conf.Archive == nil || archive.ValidateID(j.id) != nil {
+		return false
+	}
+	dir, err := os.MkdirTemp(r.jobsDir, ".record-")
+	if err != nil {
+		j.log.Warn("cannot archive the job's record", "error", err)
+		return false
+	}
+	defer os.RemoveAll(dir)
+	if !r.writeRecord(j, req, dir) {
+		return false
+	}
+	err = r.retry(j, "archive record", func() error {
+		_, err := r.conf.Archive.Put(r.ctx, j.id, dir)
+		return err
+	})
+	if err != nil {
+		j.log.Warn("cannot archive the job's record", "error", err)
+		return false
+	}
+	return true
 }
 
 func (r *Runner) recordArchive(j *job, req fsm.JobArchiveRequest) {

@@ -100,7 +100,7 @@ func (f *fakeReporter) Archived(ctx context.Context, req fsm.JobArchiveRequest) 
 		f.mu.Unlock()
 		return fsm.Errorf(fsm.ErrCodeNotFound, "job %s not found", req.ID)
 	}
-	j.ArchiveStatus, j.ArchiveLocation = req.ArchiveStatus, req.ArchiveLocation
+	j.ArchiveStatus, j.ArchiveLocation, j.RecordArchived = req.ArchiveStatus, req.ArchiveLocation, req.RecordArchived
 	j.StdoutSize, j.StderrSize = req.StdoutSize, req.StderrSize
 	f.archived[req.ID] = req
 	hook := f.onArchived
@@ -109,6 +109,17 @@ func (f *fakeReporter) Archived(ctx context.Context, req fsm.JobArchiveRequest) 
 		hook(req.ID)
 	}
 	return nil
+}
+
+func (f *fakeReporter) Record(ctx context.Context, id string) (*fsm.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, ok := f.jobs[id]
+	if !ok {
+		return nil, fsm.Errorf(fsm.ErrCodeNotFound, "job %s not found", id)
+	}
+	c := *j
+	return &c, nil
 }
 
 func (f *fakeReporter) job(id string) fsm.Job {

@@ -43,6 +43,15 @@ func TestEchoSucceeds(t *testing.T) {
 	if code := e.readArchived(a, "genie/exit-code"); code != "0\n" {
 		t.Fatalf("exit-code file %q", code)
 	}
+	// The archive keeps the job's final record, so it outlives the state.
+	rec, err := fsm.DecodeJobRecord([]byte(e.readArchived(a, archive.RecordPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.RecordArchived || rec.Status != fsm.JobSucceeded || *rec.ExitCode != 0 || rec.Finished != j.Finished ||
+		rec.ArchiveStatus != fsm.ArchiveArchived || rec.StdoutSize != 6 || !rec.RecordArchived {
+		t.Fatalf("archived record %+v (recorded %v)", rec, a.RecordArchived)
+	}
 	if _, err := os.Stat(r.JobDir("echo-1")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("working dir still there: %v", err)
 	}
@@ -96,6 +105,23 @@ func TestDisableLogArchivalKeepsDir(t *testing.T) {
 	if a.StdoutSize != 5 {
 		t.Fatalf("stdout size %d", a.StdoutSize)
 	}
+	// The output stays on the node, but the record is archived all the same.
+	_, b, err = archive.ReadRecord(context.Background(), e.conf.Archive, "keep-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := fsm.DecodeJobRecord(b)
+	if err != nil || !a.RecordArchived || rec.ArchiveStatus != fsm.ArchiveDisabled || rec.Status != fsm.JobSucceeded {
+		t.Fatalf("record %+v, %v (recorded %v)", rec, err, a.RecordArchived)
+	}
+	loc, _ := e.conf.Archive.Locate(context.Background(), "keep-1")
+	fsys, err := e.conf.Archive.Open(context.Background(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(fsys, "stdout"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the output of a job with log archival off was archived: %v", err)
+	}
 }
 
 func TestNoArchiveStoreKeepsDir(t *testing.T) {
@@ -103,7 +129,7 @@ func TestNoArchiveStoreKeepsDir(t *testing.T) {
 	e.conf.Archive = nil
 	r := e.runner()
 	r.Start(e.spec("keep-2", "/bin/true"))
-	if a := waitArchived(t, e.rep, "keep-2"); a.ArchiveStatus != fsm.ArchiveDisabled {
+	if a := waitArchived(t, e.rep, "keep-2"); a.ArchiveStatus != fsm.ArchiveDisabled || a.RecordArchived {
 		t.Fatalf("archive %+v", a)
 	}
 	if _, err := os.Stat(filepath.Join(r.JobDir("keep-2"), "run")); err != nil {

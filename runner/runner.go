@@ -27,6 +27,9 @@ type Spec struct {
 type Reporter interface {
 	Transition(ctx context.Context, req fsm.JobTransitionRequest) error
 	Archived(ctx context.Context, req fsm.JobArchiveRequest) error
+	// Record returns the job's committed record once it is finished, for
+	// the archive to keep.
+	Record(ctx context.Context, id string) (*fsm.Job, error)
 }
 
 var (

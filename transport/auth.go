@@ -75,7 +75,10 @@ func (h *handler) authorize(r *http.Request, access acl.Access) (*http.Request, 
 	}
 	if access == acl.OwnJob {
 		jobID := r.PathValue("id")
-		j := h.findJob(r, jobID)
+		j, err := h.lookupJob(r, jobID)
+		if err != nil {
+			return r, err
+		}
 		if j == nil {
 			return r, notFound("No job with id %s", jobID)
 		}

@@ -137,6 +137,7 @@ func (h *handler) routes() {
 	h.limitsRoutes()
 	h.keyringRoutes()
 	h.internalRoutes()
+	h.retiredRoutes()
 }
 
 // ServeHTTP bounds request bodies, turns a panic into a 500 with a JSON

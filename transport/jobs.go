@@ -84,7 +84,11 @@ func (h *handler) findJob(r *http.Request, id string) *fsm.Job {
 func (h *handler) jobView(fn func(http.ResponseWriter, *http.Request, *fsm.Job)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		j := h.findJob(r, id)
+		j, err := h.lookupJob(r, id)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 		if j == nil {
 			h.writeError(w, r, notFound("No job with id %s", id))
 			return
@@ -251,11 +255,20 @@ func (h *handler) searchJobs(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) killJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if h.findJob(r, id) == nil {
+	j, err := h.lookupJob(r, id)
+	switch {
+	case err != nil:
+		h.writeError(w, r, err)
+		return
+	case j == nil:
 		h.writeError(w, r, notFound("No job with id %s", id))
 		return
+	case h.backend.State().Job(id) == nil:
+		// Retired, so long finished: a kill leaves it as it is.
+		w.WriteHeader(http.StatusAccepted)
+		return
 	}
-	err := h.backend.KillJob(r.Context(), id)
+	err = h.backend.KillJob(r.Context(), id)
 	var elsewhere *ElsewhereError
 	if errors.As(err, &elsewhere) {
 		h.proxy(w, r, elsewhere)
@@ -285,7 +298,11 @@ func (h *handler) jobOutput(w http.ResponseWriter, r *http.Request) {
 
 // serveJobOutput answers a read of the job's output as it is now.
 func (h *handler) serveJobOutput(w http.ResponseWriter, r *http.Request, id string) {
-	j := h.findJob(r, id)
+	j, err := h.lookupJob(r, id)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	if j == nil {
 		h.writeError(w, r, notFound("No job with id %s", id))
 		return

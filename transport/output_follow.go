@@ -31,8 +31,11 @@ func (h *handler) followOutput(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	ctx := r.Context()
-	if h.findJob(r, id) == nil {
-		h.writeError(w, r, notFound("No job with id %s", id))
+	if j, err := h.lookupJob(r, id); err != nil || j == nil {
+		if err == nil {
+			err = notFound("No job with id %s", id)
+		}
+		h.writeError(w, r, err)
 		return
 	}
 	reqPath := r.PathValue("path")

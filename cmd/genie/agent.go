@@ -99,6 +99,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", cfg.DefaultTimeout, "timeout of jobs that set none")
 	fs.DurationVar(&cfg.KillGrace, "kill-grace", cfg.KillGrace, "time a killed job has between SIGTERM and SIGKILL")
 	fs.Var(freeSpaceFlag{&cfg.MinFreeDisk}, "min-free-disk", "free space the data dir's file system keeps: below it the node takes no new jobs until space returns; a size (10GiB) or a percentage (5%)")
+	fs.Var(durationFlag{&cfg.JobRetention}, "job-retention", "how long after it ended a job's record stays in the replicated state (searches cover that window); older jobs are read by id from the archive: 7d, 720h (0: keep every record)")
 	fs.Var(durationFlag{&cfg.ArchiveRetention}, "archive-retention", "how long a local archive keeps a finished job's directory: 90d, 2160h (0: keep them; an S3 archive is pruned by the bucket's lifecycle rules)")
 	fs.Var(durationFlag{&cfg.JobDirRetention}, "job-dir-retention", "how long after its job ended a working directory left on the node (archiving disabled or failed) is kept: 3d, 36h (0: keep them)")
 	fs.Var(sizeFlag{&cfg.MaxJobOutput}, "max-job-output", "most a job's stdout or stderr may hold before the job is KILLED: bytes, or a size such as 8GiB or 500MB (0: no limit)")
