@@ -70,6 +70,9 @@ func (n *Node) checkDisk() {
 	if min := n.config.MinFreeDisk.of(total); free < min {
 		reason = fmt.Sprintf("disk low: %s free on the data dir's file system, below -min-free-disk (%s)", humanize.IBytes(free), humanize.IBytes(min))
 	}
+	if reason != "" && n.IsLeader() {
+		n.stepDownForDisk(reason)
+	}
 	if reason == n.diskLowReason() {
 		return
 	}
@@ -82,6 +85,25 @@ func (n *Node) checkDisk() {
 	n.announce()
 }
 
+// stepDownForDisk hands leadership to another voter: the leader writes
+// every entry first, and a log that cannot be written stops the cluster's
+// writes until an election, so a node short of disk does not lead. A
+// group with no other voter keeps it.
+func (n *Node) stepDownForDisk(reason string) {
+	if !n.stepDownPending.CompareAndSwap(false, true) {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.stepDownPending.Store(false)
+		n.logger.Warn("handing leadership to another node", "reason", reason)
+		if err := n.raft.LeadershipTransfer().Error(); err != nil {
+			n.logger.Warn("cannot hand leadership over", "error", err)
+		}
+	}()
+}
+
 // diskLoop checks the disk at start and then every diskCheckInterval.
 func (n *Node) diskLoop() {
 	defer n.wg.Done()
@@ -92,8 +114,14 @@ func (n *Node) diskLoop() {
 // HealthWarnings are what the node wants its health check to say while it
 // serves: why it takes no new jobs.
 func (n *Node) HealthWarnings() []string {
+	var out []string
 	if r := n.diskLowReason(); r != "" {
-		return []string{r}
+		out = append(out, r)
 	}
-	return nil
+	if n.raftStore != nil {
+		if r := n.raftStore.writeFailure(); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -357,6 +357,14 @@ func (n *Node) dispatchLoop() {
 			if _, dup := n.dispatched.LoadOrStore(id, struct{}{}); dup {
 				continue
 			}
+			if reason := n.diskLowReason(); reason != "" {
+				// Placed before the cluster learned this node is short of
+				// disk: the job would fail staging here, so it goes back
+				// to the queue for a node with room.
+				n.dispatched.Delete(id)
+				n.requeueForDisk(j, reason)
+				continue
+			}
 			spec, err := n.spec(state, j)
 			if err != nil {
 				n.failUnstartable(j, err)
@@ -387,6 +395,23 @@ func (n *Node) spec(state *fsm.State, j *fsm.Job) (runner.Spec, error) {
 }
 
 // failUnstartable ends a job whose resources vanished before it started.
+// requeueForDisk sends an accepted job of this node back to the queue,
+// where the leader places it on a node with room (a pinned job waits for
+// this one).
+func (n *Node) requeueForDisk(j *fsm.Job, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), n.config.ApplyTimeout)
+	defer cancel()
+	_, err := n.Apply(ctx, fsm.JobReassignRequestType, &fsm.JobReassignRequest{
+		ID: j.ID, FromNode: n.id, StatusMsg: fsm.MsgQueued, Time: time.Now().UnixMilli(),
+	})
+	switch {
+	case err == nil:
+		n.logger.Info("sent a job back to the queue", "job", j.ID, "reason", reason)
+	case fsm.CodeOf(err) != fsm.ErrCodeStatus:
+		n.logger.Error("cannot send a job back to the queue", "job", j.ID, "error", err)
+	}
+}
+
 func (n *Node) failUnstartable(j *fsm.Job, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.config.ApplyTimeout)
 	defer cancel()

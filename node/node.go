@@ -39,10 +39,13 @@ type Node struct {
 	logger hclog.Logger
 	id     string
 
-	fsm           *fsm.FSM
-	raft          *raft.Raft
-	raftStore     logStore
-	raftTransport *raft.NetworkTransport
+	fsm       *fsm.FSM
+	raft      *raft.Raft
+	raftStore *watchedStore
+	// stepDownPending is set while a leadership transfer for lack of
+	// disk is under way.
+	stepDownPending atomic.Bool
+	raftTransport   *raft.NetworkTransport
 
 	gossip     *memberlist.Memberlist
 	keyring    *gossipKeyring // nil when gossip is not encrypted

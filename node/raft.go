@@ -63,10 +63,11 @@ func (n *Node) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("raft log store: %w", err)
 	}
-	store, err := openLogStore(dir, kind, n.logger.Named("raft-log"))
+	opened, err := openLogStore(dir, kind, n.logger.Named("raft-log"))
 	if err != nil {
 		return fmt.Errorf("raft %s log store: %w", kind, err)
 	}
+	store := newWatchedStore(opened, n.logger.Named("raft-log"))
 	n.raftStore = store
 	n.logger.Info("raft log store", "store", kind)
 	logs, err := raft.NewLogCache(raftLogCacheSize, store)
