@@ -60,6 +60,7 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 	if j.Status.Terminal() {
 		j.Finished = j.Created
 	}
+	internJob(&j)
 	if err := putJob(txn, &j, nil); err != nil {
 		return err, jobChange{}
 	}
@@ -118,7 +119,7 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 	j := *existing
 	j.Status = req.To
 	if req.StatusMsg != "" {
-		j.StatusMsg = req.StatusMsg
+		j.StatusMsg = intern(req.StatusMsg)
 	}
 	if req.ProcessID != 0 {
 		j.ProcessID = req.ProcessID
@@ -162,6 +163,13 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 	j := *existing
 	j.ArchiveStatus, j.ArchiveMsg = req.ArchiveStatus, req.ArchiveMsg
 	j.RecordArchived = req.RecordArchived
+	if req.RecordArchived {
+		// The runner archives only once its end was recorded, so no retry
+		// of a transition can follow: the token need not be kept. (Entries
+		// of versions before records were archived keep it, so a replayed
+		// old log gives the state it gave then.)
+		j.LastToken = ""
+	}
 	if req.ArchiveLocation != "" {
 		j.ArchiveLocation = req.ArchiveLocation
 	}

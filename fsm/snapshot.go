@@ -158,6 +158,9 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 		if err := dec.Decode(obj); err != nil {
 			return fmt.Errorf("restore %s: %w", table, err)
 		}
+		if j, ok := obj.(*Job); ok {
+			internJob(j)
+		}
 		if err := txn.Insert(table, obj); err != nil {
 			return fmt.Errorf("restore %s: %w", table, err)
 		}
