@@ -6,25 +6,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
-)
 
-// benchJobs is how many finished jobs the state benchmarks load:
-// GENIE_BENCH_JOBS, default 100,000.
-func benchJobs(b *testing.B) int {
-	if v := os.Getenv("GENIE_BENCH_JOBS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			b.Fatalf("GENIE_BENCH_JOBS=%q: want a positive count", v)
-		}
-		return n
-	}
-	return 100_000
-}
+	"github.com/genie-cluster/genie/internal/benchenv"
+)
 
 // benchJob is a finished job as the API records one: a request with tags
 // and arguments, resolved to a cluster and command, run and archived.
@@ -76,23 +64,15 @@ func loadFinishedJobs(b testing.TB, n int) *FSM {
 	return f
 }
 
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
-
 // BenchmarkStateAtScale loads GENIE_BENCH_JOBS finished jobs and reports
 // the heap each holds, the snapshot's size and write and restore times,
 // and search latency, against the same figures on an empty state.
 func BenchmarkStateAtScale(b *testing.B) {
-	n := benchJobs(b)
+	n := benchenv.Count(b, "GENIE_BENCH_JOBS", 100_000)
 	metrics := map[string]float64{}
-	before := heapInUse()
+	before := benchenv.HeapInUse()
 	f := loadFinishedJobs(b, n)
-	after := heapInUse()
+	after := benchenv.HeapInUse()
 	metrics["heap-B/job"] = float64(after-before) / float64(n)
 
 	// Written to a file and read back, as raft's snapshot store does.

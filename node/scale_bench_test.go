@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,20 +13,8 @@ import (
 
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/internal/benchenv"
 )
-
-// benchRecords is how many finished job records BenchmarkNodeAtScale
-// loads: GENIE_BENCH_JOBS, default 100,000.
-func benchRecords(b *testing.B) int {
-	if v := os.Getenv("GENIE_BENCH_JOBS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			b.Fatalf("GENIE_BENCH_JOBS=%q: want a positive count", v)
-		}
-		return n
-	}
-	return 100_000
-}
 
 // selfStatusKB reads a field of this process's /proc status, in kB.
 func selfStatusKB(b *testing.B, field string) float64 {
@@ -60,7 +47,7 @@ func BenchmarkNodeAtScale(b *testing.B) {
 		b.Fatal("run with -benchtime 1x: the benchmark loads a node once")
 	}
 	const submissions = 3000
-	records := benchRecords(b)
+	records := benchenv.Count(b, "GENIE_BENCH_JOBS", 100_000)
 	n := benchNode(b, nil)
 	n.holdRunner.Store(true)
 	c := client(b, n)
@@ -93,12 +80,12 @@ func BenchmarkNodeAtScale(b *testing.B) {
 	emptyRate := submitRate()
 	emptyRunning, emptyNewest := searchP99(c, running), searchP99(c, newest)
 
-	runtime.GC()
-	rssBefore, heapBefore := selfStatusKB(b, "VmRSS"), heapInUse()
+	heapBefore := benchenv.HeapInUse()
+	rssBefore := selfStatusKB(b, "VmRSS")
 	loadRecords(b, n, records)
-	runtime.GC()
+	heapAfter := benchenv.HeapInUse()
 	metrics["rss-B/record"] = (selfStatusKB(b, "VmRSS") - rssBefore) * 1024 / float64(records)
-	metrics["heap-B/record"] = float64(heapInUse()-heapBefore) / float64(records)
+	metrics["heap-B/record"] = float64(heapAfter-heapBefore) / float64(records)
 
 	start := time.Now()
 	if err := n.raft.Snapshot().Error(); err != nil {
@@ -137,10 +124,4 @@ func BenchmarkNodeAtScale(b *testing.B) {
 		b.ReportMetric(v, name)
 	}
 	fmt.Fprintf(os.Stderr, "%d records: %v\n", records, metrics)
-}
-
-func heapInUse() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
 }
