@@ -47,10 +47,9 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 
 // Persist writes every table to sink.
 func (s *snapshot) Persist(sink raft.SnapshotSink) error {
-	w := bufio.NewWriter(sink)
-	enc := codec.NewEncoder(w, msgpackHandle)
+	w := bufio.NewWriterSize(sink, 1<<20)
 	err := func() error {
-		if err := enc.Encode(snapshotVersion); err != nil {
+		if err := encodeValue(w, snapshotVersion); err != nil {
 			return err
 		}
 		txn := s.db.Txn(false)
@@ -78,16 +77,11 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 			if err != nil {
 				return err
 			}
-			for raw := it.Next(); raw != nil; raw = it.Next() {
-				if err := enc.Encode(t.kind); err != nil {
-					return err
-				}
-				if err := enc.Encode(raw); err != nil {
-					return err
-				}
+			if err := encodeRecords(w, t.kind, it); err != nil {
+				return err
 			}
 		}
-		if err := enc.Encode(recordEnd); err != nil {
+		if err := encodeValue(w, recordEnd); err != nil {
 			return err
 		}
 		return w.Flush()

@@ -38,8 +38,9 @@ func selfStatusKB(b *testing.B, field string) float64 {
 // BenchmarkNodeAtScale measures one node with GENIE_BENCH_JOBS finished
 // records against the same node empty, in one run: the memory a record
 // takes (the process's RSS and heap before and after loading them, after
-// a collection), the snapshot's write time, the restart to ready (restore
-// and replay), and the submission rate (16 clients, b.N jobs, runner held)
+// a collection), the snapshot's write time, a second node joining until it
+// holds every record, the restart to ready (restore and replay), and the
+// submission rate (16 clients, b.N jobs, runner held)
 // and the p99 of the two searches the API serves most, empty and loaded.
 // It measures one node's life, so it runs once: -benchtime 1x.
 func BenchmarkNodeAtScale(b *testing.B) {
@@ -101,6 +102,20 @@ func BenchmarkNodeAtScale(b *testing.B) {
 	metrics["newest-p99-ms-loaded"] = float64(searchP99(c, newest).Microseconds()) / 1000
 	metrics["user-running-p99-ms-empty"] = float64(emptyRunning.Microseconds()) / 1000
 	metrics["newest-p99-ms-empty"] = float64(emptyNewest.Microseconds()) / 1000
+
+	// A node joining installs the snapshot, then the log after it.
+	jcfg := TestConfig(b, b.TempDir())
+	jcfg.NodeName = "joiner"
+	jcfg.Logger = n.config.Logger
+	jcfg.Join = []string{n.config.GossipAddr}
+	start = time.Now()
+	joiner := StartNode(b, jcfg)
+	WaitFor(b, 5*time.Minute, "the joining node to hold every record", func() bool {
+		_, total := joiner.State().Jobs(fsm.JobFilter{}, 0, 1)
+		return total >= records
+	})
+	metrics["join-s"] = time.Since(start).Seconds()
+	joiner.Shutdown()
 
 	// A restart restores the snapshot and replays the log after it.
 	cfg := *n.config
