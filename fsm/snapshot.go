@@ -114,51 +114,15 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 	txn := state.db.Txn(true)
 	var latest uint64
 	jobs := 0
-	for {
-		var kind byte
-		if err := dec.Decode(&kind); err != nil {
-			return fmt.Errorf("restore: read record kind: %w", err)
-		}
-		if kind == recordEnd {
-			break
-		}
-		var table string
-		var obj interface{}
-		switch kind {
-		case recordCluster:
-			table, obj = tableClusters, &Cluster{}
-		case recordCommand:
-			table, obj = tableCommands, &Command{}
-		case recordApplication:
-			table, obj = tableApplications, &Application{}
-		case recordJob:
-			table, obj = tableJobs, &Job{}
+	err = decodeRecords(dec, func(table string, obj interface{}) error {
+		if table == tableJobs {
 			jobs++
-		case recordTombstone:
-			table, obj = tableTombstones, &Tombstone{}
-		case recordACLToken:
-			table, obj = tableACLTokens, &ACLToken{}
-		case recordACLBootstrap:
-			table, obj = tableACLBootstrap, &ACLBootstrap{}
-		case recordLimits:
-			table, obj = tableSettings, &Limits{}
-		case recordNode:
-			table, obj = tableNodes, &Node{}
-		case recordRetired:
-			table, obj = tableRetired, &RetiredSegment{}
-		default:
-			return fmt.Errorf("restore: unknown record kind %d", kind)
-		}
-		if err := dec.Decode(obj); err != nil {
-			return fmt.Errorf("restore %s: %w", table, err)
-		}
-		if j, ok := obj.(*Job); ok {
-			internJob(j)
-		}
-		if err := txn.Insert(table, obj); err != nil {
-			return fmt.Errorf("restore %s: %w", table, err)
 		}
 		latest = maxIndex(latest, objectIndex(obj))
+		return txn.Insert(table, obj)
+	})
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
 	if err := recomputeUsage(txn, jobs); err != nil {
 		return fmt.Errorf("restore: %w", err)
