@@ -16,10 +16,15 @@ const snapshotChunk = 2048
 // encodedChunk is a run of records encoded as a snapshot holds them: each
 // its kind, then itself.
 type encodedChunk struct {
-	buf  bytes.Buffer
+	buf  *bytes.Buffer
 	err  error
 	done chan struct{}
 }
+
+// chunkBuffers are reused from chunk to chunk and snapshot to snapshot:
+// growing a fresh buffer per chunk would allocate as much as the snapshot
+// is large, and every collection it set off would mark the whole state.
+var chunkBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // encodeRecords writes every record it yields, each preceded by kind.
 // Encoding is most of a snapshot's time, so chunks of records are encoded
@@ -41,7 +46,7 @@ func encodeRecords(w io.Writer, kind byte, it memdb.ResultIterator) error {
 		go func() {
 			defer wg.Done()
 			for t := range tasks {
-				enc := codec.NewEncoder(&t.chunk.buf, msgpackHandle)
+				enc := codec.NewEncoder(t.chunk.buf, msgpackHandle)
 				for _, obj := range t.objs {
 					if t.chunk.err = enc.Encode(kind); t.chunk.err != nil {
 						break
@@ -67,7 +72,8 @@ func encodeRecords(w io.Writer, kind byte, it memdb.ResultIterator) error {
 			if len(objs) == 0 {
 				return
 			}
-			c := &encodedChunk{done: make(chan struct{})}
+			c := &encodedChunk{buf: chunkBuffers.Get().(*bytes.Buffer), done: make(chan struct{})}
+			c.buf.Reset()
 			select {
 			case ordered <- c:
 			case <-stop:
@@ -89,6 +95,7 @@ func encodeRecords(w io.Writer, kind byte, it memdb.ResultIterator) error {
 		if firstErr == nil {
 			_, firstErr = w.Write(c.buf.Bytes())
 		}
+		chunkBuffers.Put(c.buf)
 		if firstErr != nil {
 			close(stop)
 		}
