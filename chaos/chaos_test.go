@@ -443,10 +443,11 @@ func (s *suite) checkCutOff(r *round, n node, wasLeader bool) <-chan struct{} {
 	return done
 }
 
-// jobStatus reads a job through any node; found is false when no node
-// knows it.
-func (s *suite) jobStatus(id string) (job api.Job, found bool) {
-	for _, u := range s.urls() {
+// jobStatus reads a job through any of the nodes at urls; found is false
+// when none knows it. Callers look the nodes up once for many jobs: that
+// takes a docker call per node, far longer than the reads.
+func (s *suite) jobStatus(urls []string, id string) (job api.Job, found bool) {
+	for _, u := range urls {
 		if err := s.d.client.getJSON(u+"/api/v3/jobs/"+id, &job); err == nil {
 			return job, true
 		}
@@ -463,18 +464,23 @@ func (s *suite) checkJobs(r *round) {
 			pending[j.ID] = j
 		}
 	}
-	waitUntil(settleBound, 500*time.Millisecond, func() bool {
+	settle := func() {
+		urls := s.urls()
 		for id, j := range pending {
-			job, found := s.jobStatus(id)
+			job, found := s.jobStatus(urls, id)
 			if found && job.Status.Terminal() {
 				j.Final, j.Msg = string(job.Status), job.StatusMsg
 				delete(pending, id)
 			}
 		}
-		return len(pending) == 0
-	})
+	}
+	waitUntil(settleBound, 500*time.Millisecond, func() bool { settle(); return len(pending) == 0 })
+	// A pass over many jobs takes a while: one more, so a job that ended
+	// during the last is not counted lost.
+	settle()
+	urls := s.urls()
 	for id := range pending {
-		_, found := s.jobStatus(id)
+		_, found := s.jobStatus(urls, id)
 		r.Lost++
 		if found {
 			r.problem("job %s acknowledged but not ended within %s", id, settleBound)
@@ -491,7 +497,7 @@ func (s *suite) checkJobs(r *round) {
 		if runs[j.ID] > 0 && !j.Acked {
 			// Not acknowledged yet it ran: fine (the answer was lost), but
 			// it must still end once.
-			if job, found := s.jobStatus(j.ID); !found || !job.Status.Terminal() {
+			if job, found := s.jobStatus(urls, j.ID); !found || !job.Status.Terminal() {
 				r.problem("job %s ran without an acknowledgement and has not ended", j.ID)
 			}
 		}
@@ -529,12 +535,13 @@ func (s *suite) checkRegistry(r *round) {
 
 // finalCheck reads every job once more: a terminal status never changes.
 func (s *suite) finalCheck() {
+	urls := s.urls()
 	for _, r := range s.rounds {
 		for _, j := range r.jobs {
 			if j.Final == "" {
 				continue
 			}
-			job, found := s.jobStatus(j.ID)
+			job, found := s.jobStatus(urls, j.ID)
 			if !found || string(job.Status) != j.Final {
 				r.problem("job %s was %s, now %s", j.ID, j.Final, job.Status)
 			}

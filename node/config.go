@@ -122,6 +122,9 @@ type Config struct {
 	// retireInterval overrides how often the leader looks for jobs to
 	// retire; tests shorten it.
 	retireInterval time.Duration
+	// walSegmentSize shrinks the wal's segments, so that a test fills a
+	// disk with a few entries; 0 keeps raft-wal's 64 MiB.
+	walSegmentSize int
 	// ArchiveRetention is how long a local archive keeps a job's directory;
 	// 0 (the default) keeps them. An S3 archive is pruned by the bucket's
 	// lifecycle rules.

@@ -64,12 +64,13 @@ func TestDiskFullNodeStopsLeadingAndRecovers(t *testing.T) {
 	if store == "" {
 		store = DefaultLogStore
 	}
-	// The wal preallocates 64 MiB segments: the file system holds one and
-	// room to spare, which the job then takes.
 	small := mountSmallFS(t, "160m")
 	c := MakeCluster(t, 3, func(i int, cfg *Config) {
 		cfg.RaftLogStore = store
 		cfg.diskCheckInterval = 50 * time.Millisecond
+		// The wal preallocates its segments: 1 MiB ones fill with a few
+		// thousand entries, so the full disk refuses the next.
+		cfg.walSegmentSize = 1 << 20
 		if i == 0 {
 			cfg.DataDir = filepath.Join(small, "data")
 			cfg.JobsDir = ""
@@ -118,19 +119,18 @@ func TestDiskFullNodeStopsLeadingAndRecovers(t *testing.T) {
 		}
 	}
 
-	if store == LogStoreBolt {
-		// Bolt grows its file for the entries the node takes meanwhile,
-		// which fails: the node says so. (The wal writes into the segment
-		// it preallocated, and does not run out here.)
-		WaitFor(t, 30*time.Second, "the node to report its log store failing", func() bool {
-			for _, w := range full.HealthWarnings() {
-				if strings.Contains(w, "raft log store cannot write") && strings.Contains(w, "no space left") {
-					return true
-				}
+	// Entries keep coming: bolt grows its file for them, the wal starts a
+	// segment, and on the full disk neither can. The node says so, and
+	// the others carry on.
+	loadRecords(t, c.WaitForLeader(), 3000)
+	WaitFor(t, 30*time.Second, "the node to report its log store failing", func() bool {
+		for _, w := range full.HealthWarnings() {
+			if strings.Contains(w, "raft log store cannot write") && strings.Contains(w, "no space left") {
+				return true
 			}
-			return false
-		})
-	}
+		}
+		return false
+	})
 
 	// Space comes back: the job ends, the node takes jobs and catches up.
 	jobDir := filepath.Join(full.config.JobsDir, filler)

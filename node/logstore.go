@@ -82,8 +82,10 @@ func chooseLogStore(dir, requested string) (string, error) {
 	return DefaultLogStore, nil
 }
 
-// openLogStore opens the log store kind in the raft dir.
-func openLogStore(dir, kind string, logger hclog.Logger) (logStore, error) {
+// openLogStore opens the log store kind in the raft dir. walSegmentSize,
+// when set, replaces the wal's 64 MiB segments (tests fill a disk with
+// fewer entries).
+func openLogStore(dir, kind string, logger hclog.Logger, walSegmentSize int) (logStore, error) {
 	switch kind {
 	case LogStoreBolt:
 		// NoFreelistSync: bolt rebuilds its freelist on open instead of
@@ -97,6 +99,9 @@ func openLogStore(dir, kind string, logger hclog.Logger) (logStore, error) {
 		walDir := filepath.Join(dir, walDirName)
 		if err := os.MkdirAll(walDir, 0o700); err != nil {
 			return nil, err
+		}
+		if walSegmentSize > 0 {
+			return wal.Open(walDir, wal.WithLogger(logger), wal.WithSegmentSize(walSegmentSize))
 		}
 		return wal.Open(walDir, wal.WithLogger(logger))
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
 	"github.com/genie-cluster/genie/tlsutil"
@@ -63,7 +64,7 @@ func (n *Node) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("raft log store: %w", err)
 	}
-	opened, err := openLogStore(dir, kind, n.logger.Named("raft-log"))
+	opened, err := openLogStore(dir, kind, n.logger.Named("raft-log"), n.config.walSegmentSize)
 	if err != nil {
 		return fmt.Errorf("raft %s log store: %w", kind, err)
 	}
@@ -135,13 +136,31 @@ func (n *Node) raftAdvertise() (net.Addr, error) {
 // raftNetwork is raft's transport: mutual TLS between servers of the
 // cluster when TLS is on, plain TCP otherwise.
 func (n *Node) raftNetwork(advertise net.Addr) (*raft.NetworkTransport, error) {
-	logger := n.logger.Named("raft-net")
+	conf := raftTransportConfig(n.logger.Named("raft-net"))
 	if n.tls == nil {
-		return raft.NewTCPTransportWithLogger(n.config.RaftAddr, advertise, raftMaxPool, raftTCPTimeout, logger)
+		return raft.NewTCPTransportWithConfig(n.config.RaftAddr, advertise, conf)
 	}
 	layer, err := tlsutil.NewRaftStreamLayer(n.config.RaftAddr, advertise, n.tls)
 	if err != nil {
 		return nil, err
 	}
-	return raft.NewNetworkTransportWithLogger(layer, raftMaxPool, raftTCPTimeout, logger), nil
+	conf.Stream = layer
+	return raft.NewNetworkTransportWithConfig(conf), nil
+}
+
+// raftTransportConfig configures raft's transport. Pipelined replication is
+// off (MaxRPCsInFlight 1): in raft 1.7.3 a follower answering an append with
+// failure (its log store out of disk, a log that does not match after a
+// restart) can wedge the leader's pipeline to it, after which the leader
+// sends it heartbeats but never another entry, until leadership changes
+// (hashicorp/raft#612). TestDiskFullNodeStopsLeadingAndRecovers hit it.
+// Each follower then gets one append at a time, batched, which raft's own
+// measurements found costs little once appends are batched.
+func raftTransportConfig(logger hclog.Logger) *raft.NetworkTransportConfig {
+	return &raft.NetworkTransportConfig{
+		MaxPool:         raftMaxPool,
+		Timeout:         raftTCPTimeout,
+		Logger:          logger,
+		MaxRPCsInFlight: 1,
+	}
 }

@@ -91,7 +91,7 @@ func raftBenchGroup(b *testing.B, n int, kind string) (*raft.Raft, func()) {
 
 	var servers []raft.Server
 	for i := range trans {
-		t, err := raft.NewTCPTransportWithLogger("127.0.0.1:0", nil, raftMaxPool, raftTCPTimeout, logger)
+		t, err := raft.NewTCPTransportWithConfig("127.0.0.1:0", nil, raftTransportConfig(logger))
 		if err != nil {
 			b.Fatalf("transport %d: %v", i, err)
 		}
@@ -103,7 +103,7 @@ func raftBenchGroup(b *testing.B, n int, kind string) (*raft.Raft, func()) {
 	cfg := raft.Configuration{Servers: servers}
 
 	for i := range rafts {
-		store, err := openLogStore(dirs[i], kind, logger)
+		store, err := openLogStore(dirs[i], kind, logger, 0)
 		if err != nil {
 			b.Fatalf("store %d: %v", i, err)
 		}

@@ -31,8 +31,10 @@ func newWatchedStore(s logStore, logger hclog.Logger) *watchedStore {
 }
 
 // note records a write's outcome, logging when the store starts or stops
-// failing.
-func (w *watchedStore) note(err error) error {
+// failing. Only an append of entries, the writes that need room, says the
+// store writes again: a small metadata write can land in a page the store
+// already has while appends still fail.
+func (w *watchedStore) note(err error, append bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -41,7 +43,7 @@ func (w *watchedStore) note(err error) error {
 		w.logger.Error("raft log store cannot write: this node stops leading and falls behind until it can", "error", err)
 	case err != nil:
 		w.failing = err
-	case w.failing != nil:
+	case w.failing != nil && append:
 		w.logger.Info("raft log store writes again", "failed_for", time.Since(w.since).Round(time.Millisecond))
 		w.failing = nil
 	}
@@ -58,14 +60,18 @@ func (w *watchedStore) writeFailure() string {
 	return fmt.Sprintf("raft log store cannot write since %s: %v", w.since.UTC().Format(time.RFC3339), w.failing)
 }
 
-func (w *watchedStore) StoreLog(l *raft.Log) error    { return w.note(w.logStore.StoreLog(l)) }
-func (w *watchedStore) StoreLogs(l []*raft.Log) error { return w.note(w.logStore.StoreLogs(l)) }
-func (w *watchedStore) DeleteRange(lo, hi uint64) error {
-	return w.note(w.logStore.DeleteRange(lo, hi))
+func (w *watchedStore) StoreLog(l *raft.Log) error {
+	return w.note(w.logStore.StoreLog(l), true)
 }
-func (w *watchedStore) Set(k, v []byte) error { return w.note(w.logStore.Set(k, v)) }
+func (w *watchedStore) StoreLogs(l []*raft.Log) error {
+	return w.note(w.logStore.StoreLogs(l), true)
+}
+func (w *watchedStore) DeleteRange(lo, hi uint64) error {
+	return w.note(w.logStore.DeleteRange(lo, hi), false)
+}
+func (w *watchedStore) Set(k, v []byte) error { return w.note(w.logStore.Set(k, v), false) }
 func (w *watchedStore) SetUint64(k []byte, v uint64) error {
-	return w.note(w.logStore.SetUint64(k, v))
+	return w.note(w.logStore.SetUint64(k, v), false)
 }
 
 // IsMonotonic passes on what the store says: raft treats a monotonic
