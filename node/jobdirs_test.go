@@ -44,6 +44,9 @@ func TestALocalArchiveIsPrunedAfterItsRetention(t *testing.T) {
 	register(t, c)
 	id := submit(t, c, shellJob("echo archived"))
 	waitStatus(t, c, id, api.JobStatusSucceeded, 30*time.Second)
+	// The job is archived after its end is recorded: an archive not made
+	// yet is not one that was pruned.
+	waitFor(t, 30*time.Second, "the job to be archived", func() bool { return archivedOn(n, id) })
 	archived := filepath.Join(n.localArchive.Root(), id)
 	waitFor(t, 30*time.Second, "the job's archive to go", func() bool {
 		_, err := os.Stat(archived)
