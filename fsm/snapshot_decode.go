@@ -2,8 +2,6 @@ package fsm
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
@@ -44,102 +42,68 @@ type decodedRecord struct {
 	obj   interface{}
 }
 
-// decodedChunk is a run of records decoded together.
+// decodedChunk is a run of records decoded together; err is why reading
+// or decoding stopped in it.
 type decodedChunk struct {
 	records []decodedRecord
 	err     error
-	done    chan struct{}
 }
 
 // decodeRecords reads the records of a snapshot up to its end record and
-// hands each, decoded, to insert in the order they were written. Decoding
-// is most of a restore's time, so the records are only split apart here
-// and decoded on every core; insert runs on the caller's goroutine.
+// hands each, decoded, to insert in the order they were written. The
+// records are only split apart here and decoded on every core; insert
+// runs on the caller's goroutine.
 func decodeRecords(dec *codec.Decoder, insert func(table string, obj interface{}) error) error {
-	workers := runtime.GOMAXPROCS(0)
-	ordered := make(chan *decodedChunk, 2*workers)
-	tasks := make(chan *decodedChunk, workers)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range tasks {
-				for i := range c.records {
-					r := &c.records[i]
-					if r.table, r.obj, c.err = newRecord(r.kind); c.err != nil {
-						break
-					}
-					if err := Decode(r.raw, r.obj); err != nil {
-						c.err = fmt.Errorf("%s: %w", r.table, err)
-						break
-					}
-					r.raw = nil
-					if j, ok := r.obj.(*Job); ok {
-						internJob(j)
-					}
-				}
-				close(c.done)
+	end := false
+	next := func() (*decodedChunk, bool) {
+		if end {
+			return nil, false
+		}
+		c := &decodedChunk{}
+		for len(c.records) < snapshotChunk {
+			var r decodedRecord
+			if err := dec.Decode(&r.kind); err != nil {
+				c.err, end = fmt.Errorf("read record kind: %w", err), true
+				break
 			}
-		}()
+			if r.kind == recordEnd {
+				end = true
+				break
+			}
+			if err := dec.Decode(&r.raw); err != nil {
+				c.err, end = fmt.Errorf("read record: %w", err), true
+				break
+			}
+			c.records = append(c.records, r)
+		}
+		return c, true
 	}
-	// The reader splits the stream; a failure to read ends the last chunk.
-	go func() {
-		defer close(ordered)
-		defer close(tasks)
-		for end := false; !end; {
-			c := &decodedChunk{done: make(chan struct{})}
-			for len(c.records) < snapshotChunk {
-				var r decodedRecord
-				if err := dec.Decode(&r.kind); err != nil {
-					c.err, end = fmt.Errorf("read record kind: %w", err), true
-					break
+	decode := func(c *decodedChunk) {
+		for i := range c.records {
+			r := &c.records[i]
+			var err error
+			if r.table, r.obj, err = newRecord(r.kind); err == nil {
+				if err = Decode(r.raw, r.obj); err != nil {
+					err = fmt.Errorf("%s: %w", r.table, err)
 				}
-				if r.kind == recordEnd {
-					end = true
-					break
-				}
-				if err := dec.Decode(&r.raw); err != nil {
-					c.err, end = fmt.Errorf("read record: %w", err), true
-					break
-				}
-				c.records = append(c.records, r)
 			}
-			select {
-			case ordered <- c:
-			case <-stop:
+			if err != nil {
+				c.records, c.err = c.records[:i], err
 				return
 			}
-			if c.err != nil {
-				close(c.done)
-				continue
+			r.raw = nil
+			if j, ok := r.obj.(*Job); ok {
+				internJob(j)
 			}
-			tasks <- c
-		}
-	}()
-	var firstErr error
-	for c := range ordered {
-		<-c.done
-		if firstErr != nil {
-			continue
-		}
-		for _, r := range c.records {
-			if r.obj == nil {
-				break
-			}
-			if err := insert(r.table, r.obj); err != nil {
-				firstErr = fmt.Errorf("%s: %w", r.table, err)
-				break
-			}
-		}
-		if firstErr == nil {
-			firstErr = c.err
-		}
-		if firstErr != nil {
-			close(stop)
 		}
 	}
-	wg.Wait()
-	return firstErr
+	use := func(c *decodedChunk) error {
+		for _, r := range c.records {
+			if err := insert(r.table, r.obj); err != nil {
+				return fmt.Errorf("%s: %w", r.table, err)
+			}
+		}
+		return c.err
+	}
+	return inOrder(next, decode, use)
 }

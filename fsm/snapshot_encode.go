@@ -3,22 +3,21 @@ package fsm
 import (
 	"bytes"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/hashicorp/go-memdb"
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
 
-// snapshotChunk is how many records one encoding task takes.
+// snapshotChunk is how many records one encoding or decoding task takes.
 const snapshotChunk = 2048
 
-// encodedChunk is a run of records encoded as a snapshot holds them: each
-// its kind, then itself.
+// encodedChunk is a run of records and their encoding as a snapshot holds
+// them: each its kind, then itself.
 type encodedChunk struct {
+	objs []interface{}
 	buf  *bytes.Buffer
 	err  error
-	done chan struct{}
 }
 
 // chunkBuffers are reused from chunk to chunk and snapshot to snapshot:
@@ -27,81 +26,47 @@ type encodedChunk struct {
 var chunkBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // encodeRecords writes every record it yields, each preceded by kind.
-// Encoding is most of a snapshot's time, so chunks of records are encoded
-// on every core and written in their order: the bytes are the same as
-// one encoder would write. A million jobs take half the time they would
-// on one core; the state is an immutable memdb snapshot, so nothing waits.
+// Chunks of records are encoded on every core and written in their order:
+// the bytes are the same as one encoder would write. A million jobs take
+// half the time they would on one core; the state is an immutable memdb
+// snapshot, so nothing waits.
 func encodeRecords(w io.Writer, kind byte, it memdb.ResultIterator) error {
-	workers := runtime.GOMAXPROCS(0)
-	type task struct {
-		objs  []interface{}
-		chunk *encodedChunk
-	}
-	ordered := make(chan *encodedChunk, 2*workers)
-	tasks := make(chan task, workers)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range tasks {
-				enc := codec.NewEncoder(t.chunk.buf, msgpackHandle)
-				for _, obj := range t.objs {
-					if t.chunk.err = enc.Encode(kind); t.chunk.err != nil {
-						break
-					}
-					if t.chunk.err = enc.Encode(obj); t.chunk.err != nil {
-						break
-					}
-				}
-				close(t.chunk.done)
+	last := false
+	next := func() (*encodedChunk, bool) {
+		if last {
+			return nil, false
+		}
+		c := &encodedChunk{objs: make([]interface{}, 0, snapshotChunk)}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			if c.objs = append(c.objs, raw); len(c.objs) == snapshotChunk {
+				break
 			}
-		}()
+		}
+		last = len(c.objs) < snapshotChunk
+		return c, len(c.objs) > 0
 	}
-	go func() {
-		defer close(ordered)
-		defer close(tasks)
-		for {
-			objs := make([]interface{}, 0, snapshotChunk)
-			for raw := it.Next(); raw != nil; raw = it.Next() {
-				if objs = append(objs, raw); len(objs) == snapshotChunk {
-					break
-				}
-			}
-			if len(objs) == 0 {
+	encode := func(c *encodedChunk) {
+		c.buf = chunkBuffers.Get().(*bytes.Buffer)
+		c.buf.Reset()
+		enc := codec.NewEncoder(c.buf, msgpackHandle)
+		for _, obj := range c.objs {
+			if c.err = enc.Encode(kind); c.err != nil {
 				return
 			}
-			c := &encodedChunk{buf: chunkBuffers.Get().(*bytes.Buffer), done: make(chan struct{})}
-			c.buf.Reset()
-			select {
-			case ordered <- c:
-			case <-stop:
-				return
-			}
-			tasks <- task{objs: objs, chunk: c}
-			if len(objs) < snapshotChunk {
+			if c.err = enc.Encode(obj); c.err != nil {
 				return
 			}
 		}
-	}()
-	var firstErr error
-	for c := range ordered {
-		<-c.done
-		if firstErr != nil {
-			continue
-		}
-		firstErr = c.err
-		if firstErr == nil {
-			_, firstErr = w.Write(c.buf.Bytes())
-		}
-		chunkBuffers.Put(c.buf)
-		if firstErr != nil {
-			close(stop)
-		}
 	}
-	wg.Wait()
-	return firstErr
+	write := func(c *encodedChunk) error {
+		defer chunkBuffers.Put(c.buf)
+		if c.err != nil {
+			return c.err
+		}
+		_, err := w.Write(c.buf.Bytes())
+		return err
+	}
+	return inOrder(next, encode, write)
 }
 
 // encodeValue writes one msgpack value.
