@@ -11,9 +11,9 @@ import (
 // RecordPath is where an archived job directory keeps the job's record.
 const RecordPath = "genie/job.json"
 
-// maxRecordBytes bounds a record read back: a record is a few KB, and one
-// that is not must not take the node's memory.
-const maxRecordBytes = 16 << 20
+// MaxRecordBytes bounds a record read back, here or from a peer: a record
+// is a few KB, and one that is not must not take the node's memory.
+const MaxRecordBytes = 16 << 20
 
 // ReadRecord returns where job jobID's archive is and the record in it.
 // A job with no archive, or an archive without a record, is an error
@@ -39,7 +39,7 @@ func ReadRecord(ctx context.Context, st Store, jobID string) (location string, r
 	if err != nil {
 		return "", nil, fmt.Errorf("archive %s: %w", loc, err)
 	}
-	if info.Size() > maxRecordBytes {
+	if info.Size() > MaxRecordBytes {
 		return "", nil, fmt.Errorf("archive %s: %s is %d bytes, more than a record takes", loc, RecordPath, info.Size())
 	}
 	b, err := fs.ReadFile(fsys, RecordPath)

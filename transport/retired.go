@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/genie-cluster/genie/acl"
+	"github.com/genie-cluster/genie/archive"
 	"github.com/genie-cluster/genie/fsm"
 )
 
@@ -64,7 +65,7 @@ func FetchRecord(ctx context.Context, hc *http.Client, url, from string) (string
 		return "", nil, &UnavailableError{Reason: fmt.Sprintf("the node holding the record does not answer: %v", err), RetryAfter: time.Second}
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordBytes+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, archive.MaxRecordBytes+1))
 	if err != nil {
 		return "", nil, &UnavailableError{Reason: fmt.Sprintf("reading the record from the node holding it: %v", err), RetryAfter: time.Second}
 	}
@@ -73,14 +74,11 @@ func FetchRecord(ctx context.Context, hc *http.Client, url, from string) (string
 		return "", nil, &fsm.Error{Code: fsm.ErrCodeNotFound, Message: errorMessage(b)}
 	case resp.StatusCode != http.StatusOK:
 		return "", nil, fmt.Errorf("%s answered %d: %s", url, resp.StatusCode, errorMessage(b))
-	case len(b) > maxRecordBytes:
-		return "", nil, fmt.Errorf("%s answered a record of more than %d bytes", url, maxRecordBytes)
+	case len(b) > archive.MaxRecordBytes:
+		return "", nil, fmt.Errorf("%s answered a record of more than %d bytes", url, archive.MaxRecordBytes)
 	}
 	return resp.Header.Get(ArchiveLocationHeader), b, nil
 }
-
-// maxRecordBytes bounds a record read from a peer.
-const maxRecordBytes = 16 << 20
 
 // errorMessage is the message of an error body, or the body itself.
 func errorMessage(b []byte) string {
