@@ -163,3 +163,20 @@ func TestJobRecordRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestArchivedRecordDropsTheTransitionToken(t *testing.T) {
+	tf := newTestFSM(t)
+	for _, id := range []string{"with-record", "old-archive"} {
+		tf.mustApply(JobSubmitRequestType, submit(id, JobAccepted))
+		tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: id, From: []JobStatus{JobAccepted}, To: JobSucceeded, Token: "end-" + id})
+	}
+	tf.mustApply(JobArchiveRequestType, &JobArchiveRequest{ID: "with-record", ArchiveStatus: ArchiveArchived, RecordArchived: true})
+	tf.mustApply(JobArchiveRequestType, &JobArchiveRequest{ID: "old-archive", ArchiveStatus: ArchiveArchived})
+	if tok := tf.fsm.State().Job("with-record").LastToken; tok != "" {
+		t.Fatalf("an archived record kept its token %q", tok)
+	}
+	// An entry of a version that archived no record keeps the state it made.
+	if tok := tf.fsm.State().Job("old-archive").LastToken; tok != "end-old-archive" {
+		t.Fatalf("token %q, want the last transition's", tok)
+	}
+}

@@ -116,6 +116,9 @@ func checkRetiredJobs(t *testing.T, c *TestCluster, jobs retiredJobs) {
 		if _, err := cl.Jobs().OutputFile(ctx, jobs.invalid, "stdout", 0); !api.IsNotFound(err) {
 			t.Fatalf("output of a job that never ran: %v", err)
 		}
+		if err := cl.Jobs().Kill(ctx, jobs.ran[0]); err != nil {
+			t.Fatalf("killing a retired job through %s: %v, want 202 and nothing done", n.Name(), err)
+		}
 		found, _, err := cl.Jobs().List(ctx, &api.JobQuery{Tags: []string{"retire-test"}})
 		if err != nil || len(found) != 0 {
 			t.Fatalf("search through %s lists %d retired jobs (%v)", n.Name(), len(found), err)
