@@ -113,8 +113,11 @@ func navigate(t *testing.T, ctx context.Context, url string) {
 func waitTrue(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
+	// A click that navigates lets the poll run on a page still loading, where
+	// the elements expr reads are not there yet: that is "not yet", not an error.
+	guarded := "(() => { try { return !!(" + expr + "); } catch (e) { return false; } })()"
 	for {
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond)))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](guarded, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond)))
 		if err == nil {
 			return
 		}
