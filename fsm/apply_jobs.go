@@ -14,14 +14,6 @@ func existingJob(txn *memdb.Txn, id string) (*Job, error) {
 	return j, err
 }
 
-func firstJob(txn *memdb.Txn, id string) (*Job, error) {
-	raw, err := txn.First(tableJobs, indexID, id)
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	return raw.(*Job), nil
-}
-
 func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interface{}, jobChange) {
 	existing, err := firstJob(txn, req.Job.ID)
 	if err != nil {
@@ -236,18 +228,22 @@ func applyJobRetire(txn *memdb.Txn, index uint64, req *JobRetireRequest) interfa
 		return Errorf(ErrCodeInvalid, "a retire entry has %d ids and %d holders", len(req.IDs), len(req.Holders))
 	}
 	entries := make([]retiredEntry, 0, len(req.IDs))
+	var retired []jobRow
+	seen := make(map[string]bool, len(req.IDs))
 	for i, id := range req.IDs {
-		j, err := firstJob(txn, id)
+		row, _, err := watchRow(txn, id)
 		if err != nil {
 			return err
 		}
-		if j == nil || !j.Status.Terminal() {
+		if row == nil || !row.rowKey().Status.Terminal() || seen[id] {
 			continue
 		}
-		if err := txn.Delete(tableJobs, j); err != nil {
-			return err
-		}
+		seen[id] = true
+		retired = append(retired, row)
 		entries = append(entries, retiredEntry{hash: retiredHash(id), holder: req.Holders[i]})
+	}
+	if err := deleteJobs(txn, retired); err != nil {
+		return err
 	}
 	if err := addRetired(txn, index, entries); err != nil {
 		return err

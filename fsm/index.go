@@ -128,7 +128,15 @@ func (s *State) LatestIndex() uint64 {
 // job not (or not yet) recorded, the jobs table's, so a query waiting for
 // it to appear wakes when it does.
 func (s *State) JobIndex(ws memdb.WatchSet, id string) uint64 {
-	return s.recordIndex(ws, tableJobs, id, func(raw interface{}) uint64 { return raw.(*Job).ModifyIndex })
+	row, ch, err := watchRow(s.db.Txn(false), id)
+	switch {
+	case err != nil:
+		return 0
+	case row == nil:
+		return s.Index(ws, TableJobs)
+	}
+	ws.Add(ch)
+	return objectIndex(row)
 }
 
 // ResourceIndex is JobIndex for a cluster, command or application.
@@ -169,6 +177,8 @@ func objectIndex(obj interface{}) uint64 {
 	case *Application:
 		return o.ModifyIndex
 	case *Job:
+		return o.ModifyIndex
+	case *frozenJob:
 		return o.ModifyIndex
 	case *Tombstone:
 		return o.Index

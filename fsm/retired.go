@@ -191,19 +191,20 @@ func (s *State) RetiredCount() int {
 // not). The walk stops at the first job created after cutoff: none after it
 // can have finished before.
 func (s *State) RetirableJobs(cutoff int64, max int, nodeKnown func(id string) bool) []*Job {
-	it, err := s.db.Txn(false).Get(tableJobs, indexCreate)
+	jobs, err := allJobs(s.db.Txn(false), true)
 	if err != nil {
 		return nil
 	}
 	var out []*Job
-	for raw := it.Next(); raw != nil && len(out) < max; raw = it.Next() {
-		j := raw.(*Job)
-		if j.Created >= cutoff {
+	for row := jobs.next(); row != nil && len(out) < max; row = jobs.next() {
+		k := row.rowKey()
+		if k.Created >= cutoff {
 			break
 		}
-		if !j.Status.Terminal() || j.Finished >= cutoff {
+		if !k.Status.Terminal() || k.Finished >= cutoff {
 			continue
 		}
+		j := row.record()
 		if j.ArchiveStatus == ArchivePending && j.Node != "" && nodeKnown(j.Node) {
 			continue
 		}

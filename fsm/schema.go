@@ -47,12 +47,14 @@ func resourceTable(name string) *memdb.TableSchema {
 	}
 }
 
-// jobsTable indexes what the API and the node query. Finished jobs are the
-// bulk of the table and every index entry costs memory for each of them, so
-// a finished job is indexed only by id and submission order: searches walk
-// the jobs newest first (a page of results needs the newest anyway), and
-// what must be found quickly (a node's jobs, the jobs using a resource,
-// capacity) concerns unfinished jobs, which the active index holds.
+// jobsTable holds the jobs that may still change and indexes what the API
+// and the node query. Every index entry costs memory for each job, so a
+// finished job is indexed only by id and submission order, and one whose
+// archive is settled leaves the table for the frozen segments (frozen.go):
+// searches walk the jobs in submission order (a page of results needs the
+// newest anyway), and what must be found quickly (a node's jobs, the jobs
+// using a resource, capacity) concerns unfinished jobs, which the active
+// index holds.
 func jobsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableJobs,
@@ -74,6 +76,7 @@ func schema() *memdb.DBSchema {
 			tableCommands:     resourceTable(tableCommands),
 			tableApplications: resourceTable(tableApplications),
 			tableJobs:         jobsTable(),
+			tableFrozen:       frozenTable(),
 			tableTombstones:   tombstonesTable(),
 			tableACLTokens:    aclTokensTable(),
 			tableACLBootstrap: aclBootstrapTable(),

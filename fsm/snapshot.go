@@ -69,11 +69,15 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 			{tableRetired, recordRetired},
 		}
 		for _, t := range tables {
-			index := indexID
+			var it memdb.ResultIterator
+			var err error
 			if t.name == tableJobs {
-				index = indexCreate
+				var jobs *mergedRows
+				jobs, err = allJobs(txn, true)
+				it = jobRecords{jobs}
+			} else {
+				it, err = txn.Get(t.name, indexID)
 			}
-			it, err := txn.Get(t.name, index)
 			if err != nil {
 				return err
 			}
@@ -114,14 +118,22 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 	txn := state.db.Txn(true)
 	var latest uint64
 	jobs := 0
+	var frozen []*frozenJob
 	err = decodeRecords(dec, func(table string, obj interface{}) error {
+		latest = maxIndex(latest, objectIndex(obj))
 		if table == tableJobs {
 			jobs++
+			if f, ok := obj.(*frozenJob); ok {
+				frozen = append(frozen, f)
+				return nil
+			}
 		}
-		latest = maxIndex(latest, objectIndex(obj))
 		return txn.Insert(table, obj)
 	})
 	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := restoreFrozen(txn, frozen); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	if err := recomputeUsage(txn, jobs); err != nil {

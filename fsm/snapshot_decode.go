@@ -94,6 +94,12 @@ func decodeRecords(dec *codec.Decoder, insert func(table string, obj interface{}
 			r.raw = nil
 			if j, ok := r.obj.(*Job); ok {
 				internJob(j)
+				if settled(j) {
+					if r.obj, err = freeze(j); err != nil {
+						c.records, c.err = c.records[:i], err
+						return
+					}
+				}
 			}
 		}
 	}

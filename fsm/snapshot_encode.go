@@ -50,6 +50,9 @@ func encodeRecords(w io.Writer, kind byte, it memdb.ResultIterator) error {
 		c.buf.Reset()
 		enc := codec.NewEncoder(c.buf, msgpackHandle)
 		for _, obj := range c.objs {
+			if row, ok := obj.(jobRow); ok {
+				obj = row.record()
+			}
 			if c.err = enc.Encode(kind); c.err != nil {
 				return
 			}

@@ -20,13 +20,13 @@ func TestSnapshotEncodedInChunksIsTheSequentialEncoding(t *testing.T) {
 	enc := codec.NewEncoder(&want, msgpackHandle)
 	enc.Encode(snapshotVersion)
 	txn := tf.fsm.State().db.Txn(false)
-	it, err := txn.Get(tableJobs, indexCreate)
+	rows, err := allJobs(txn, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
+	for r := rows.next(); r != nil; r = rows.next() {
 		enc.Encode(recordJob)
-		enc.Encode(raw)
+		enc.Encode(r.record())
 	}
 	enc.Encode(recordEnd)
 	if !bytes.Equal(got, want.Bytes()) {

@@ -88,11 +88,8 @@ func (s *State) Application(id string) *Application {
 
 // Job returns the job with id, or nil.
 func (s *State) Job(id string) *Job {
-	raw, err := s.db.Txn(false).First(tableJobs, indexID, id)
-	if err != nil || raw == nil {
-		return nil
-	}
-	return raw.(*Job)
+	j, _ := firstJob(s.db.Txn(false), id)
+	return j
 }
 
 // Clusters returns the clusters f selects, most recently updated first.
@@ -216,26 +213,31 @@ func (f *JobFilter) selectsAll() bool {
 }
 
 func (f *JobFilter) match(j *Job) bool {
+	k := j.key()
+	return f.matchKey(&k)
+}
+
+func (f *JobFilter) matchKey(k *jobKey) bool {
 	switch {
-	case f.ID != "" && !Like(j.ID, f.ID),
-		f.Name != "" && !Like(j.Request.Name, f.Name),
-		f.User != "" && !Like(j.Request.User, f.User),
-		len(f.Statuses) > 0 && !statusIn(j.Status, f.Statuses),
-		f.ClusterName != "" && !Like(j.ClusterName, f.ClusterName),
-		f.ClusterID != "" && j.ClusterID != f.ClusterID,
-		f.CommandName != "" && !Like(j.CommandName, f.CommandName),
-		f.CommandID != "" && j.CommandID != f.CommandID,
-		f.Grouping != "" && !Like(j.Request.Grouping, f.Grouping),
-		f.GroupingInstance != "" && !Like(j.Request.GroupingInstance, f.GroupingInstance),
-		f.Node != "" && j.Node != f.Node,
-		f.MinStarted != 0 && j.Started < f.MinStarted,
-		f.MaxStarted != 0 && (j.Started == 0 || j.Started >= f.MaxStarted),
-		f.MinFinished != 0 && j.Finished < f.MinFinished,
-		f.MaxFinished != 0 && (j.Finished == 0 || j.Finished >= f.MaxFinished):
+	case f.ID != "" && !Like(k.ID, f.ID),
+		f.Name != "" && !Like(k.Name, f.Name),
+		f.User != "" && !Like(k.User, f.User),
+		len(f.Statuses) > 0 && !statusIn(k.Status, f.Statuses),
+		f.ClusterName != "" && !Like(k.ClusterName, f.ClusterName),
+		f.ClusterID != "" && k.ClusterID != f.ClusterID,
+		f.CommandName != "" && !Like(k.CommandName, f.CommandName),
+		f.CommandID != "" && k.CommandID != f.CommandID,
+		f.Grouping != "" && !Like(k.Grouping, f.Grouping),
+		f.GroupingInstance != "" && !Like(k.GroupingInstance, f.GroupingInstance),
+		f.Node != "" && k.Node != f.Node,
+		f.MinStarted != 0 && k.Started < f.MinStarted,
+		f.MaxStarted != 0 && (k.Started == 0 || k.Started >= f.MaxStarted),
+		f.MinFinished != 0 && k.Finished < f.MinFinished,
+		f.MaxFinished != 0 && (k.Finished == 0 || k.Finished >= f.MaxFinished):
 		return false
 	}
 	for _, t := range f.Tags {
-		if !containsString(j.Request.Tags, t) {
+		if !containsString(k.Tags, t) {
 			return false
 		}
 	}
@@ -256,8 +258,8 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 	}
 	switch {
 	case f.ID != "" && !strings.Contains(f.ID, "%"):
-		if it, err := txn.Get(tableJobs, indexID, f.ID); err == nil {
-			collect(it)
+		if j, err := firstJob(txn, f.ID); err == nil && j != nil && f.match(j) {
+			matched = append(matched, j)
 		}
 	case len(f.Statuses) > 0 && allActive(f.Statuses):
 		for _, st := range f.Statuses {
@@ -266,38 +268,7 @@ func (s *State) Jobs(f JobFilter, offset, limit int) ([]*Job, int) {
 			}
 		}
 	default:
-		// Already in submission order, one way or the other: no sort needed.
-		get := txn.GetReverse
-		if f.OldestFirst {
-			get = txn.Get
-		}
-		it, err := get(tableJobs, indexCreate)
-		if err != nil {
-			return nil, 0
-		}
-		if f.selectsAll() {
-			// A page of all jobs: walk only to its end, the total is kept.
-			var page []*Job
-			for i, raw := 0, it.Next(); raw != nil && (limit <= 0 || i < offset+limit); i, raw = i+1, it.Next() {
-				if i >= offset {
-					page = append(page, raw.(*Job))
-				}
-			}
-			return page, usageOf(txn, allJobsUsage).Jobs
-		}
-		total := 0
-		var page []*Job
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			j := raw.(*Job)
-			if !f.match(j) {
-				continue
-			}
-			if total >= offset && (limit <= 0 || len(page) < limit) {
-				page = append(page, j)
-			}
-			total++
-		}
-		return page, total
+		return jobsInOrder(txn, f, offset, limit)
 	}
 	sort.Slice(matched, func(a, b int) bool {
 		return (matched[a].CreateIndex > matched[b].CreateIndex) != f.OldestFirst
@@ -347,12 +318,14 @@ func (s *State) JobCounts() map[JobStatus]int {
 	for _, st := range AllJobStatuses {
 		out[st] = 0
 	}
-	it, err := s.db.Txn(false).Get(tableJobs, indexID)
+	srcs, err := jobSources(s.db.Txn(false), false)
 	if err != nil {
 		return out
 	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		out[raw.(*Job).Status]++
+	for _, src := range srcs {
+		for r := src.next(); r != nil; r = src.next() {
+			out[r.rowKey().Status]++
+		}
 	}
 	return out
 }
@@ -368,11 +341,8 @@ func allActive(statuses []JobStatus) bool {
 
 // WatchJob returns the job with id and a channel closed when it next changes.
 func (s *State) WatchJob(id string) (*Job, <-chan struct{}) {
-	ch, raw, err := s.db.Txn(false).FirstWatch(tableJobs, indexID, id)
-	if err != nil || raw == nil {
-		return nil, ch
-	}
-	return raw.(*Job), ch
+	j, ch, _ := watchJob(s.db.Txn(false), id)
+	return j, ch
 }
 
 // Like matches s against a pattern in which '%' stands for any run of

@@ -69,7 +69,7 @@ func holdsSlot(j *Job) bool {
 // putJob writes j, which replaces prev (nil for a new job), and moves the
 // slot and memory it holds between nodes and the queue.
 func putJob(txn *memdb.Txn, j, prev *Job) error {
-	if err := txn.Insert(tableJobs, j); err != nil {
+	if err := storeJob(txn, j, prev); err != nil {
 		return err
 	}
 	if prev == nil {
