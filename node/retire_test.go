@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,20 @@ func TestRetiredJobsAreReadFromTheLocalArchiveThroughAnyNode(t *testing.T) {
 	jobs := runJobsToRetire(t, c)
 	checkRetiredJobs(t, c, jobs)
 
+	// Every replica counts the ids it keeps; the leaders that retired them
+	// counted them once in all.
+	retired := float64(len(jobs.ran) + 2)
+	total := 0.0
+	for _, n := range c.Nodes {
+		if got := metricValue(t, n, "genie_jobs_retired"); got != retired {
+			t.Fatalf("genie_jobs_retired on %s: %v, want %v", n.Name(), got, retired)
+		}
+		total += metricValue(t, n, "genie_jobs_retired_total")
+	}
+	if total != retired {
+		t.Fatalf("genie_jobs_retired_total: %v over the nodes, want %v", total, retired)
+	}
+
 	// When the node whose archive holds a record leaves, the record goes
 	// with it, and the answer says so.
 	var gone *Node
@@ -187,4 +202,20 @@ func TestRetiredJobsAreReadFromTheS3Archive(t *testing.T) {
 	register(t, client(t, c.WaitForLeader()))
 	jobs := runJobsToRetire(t, c)
 	checkRetiredJobs(t, c, jobs)
+}
+
+// metricValue reads an unlabelled metric from the node's /v1/metrics.
+func metricValue(t *testing.T, n *Node, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(metricsText(t, n), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in the metrics of %s", name, n.Name())
+	return 0
 }
