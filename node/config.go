@@ -19,6 +19,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
+// maxClusterName keeps the name within a gossip label's 255 bytes.
+const maxClusterName = 200
+
 // Config configures a node. Start from DefaultConfig and call Validate.
 type Config struct {
 	// NodeName is how operators and job records name this node; it defaults
@@ -64,6 +67,12 @@ type Config struct {
 	// EncryptKey (base64 of 16, 24 or 32 bytes) encrypts gossip. It seeds
 	// <DataDir>/local.keyring; once that file exists it holds the keys.
 	EncryptKey string
+	// ClusterName goes on every gossip packet and stream, and a node drops
+	// those of another name: clusters that share a network stay apart even
+	// when an address of one is reused by a node of the other (a node
+	// retries the addresses of dead members). Every node of a cluster needs
+	// the same; empty (the default) sends none, as nodes before it did.
+	ClusterName string
 	// Join lists gossip addresses of existing members; the node retries
 	// them until one answers or JoinTimeout passes.
 	Join        []string
@@ -302,6 +311,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, errors.New("DrainTimeout: must not be negative"))
+	}
+	if len(c.ClusterName) > maxClusterName {
+		errs = append(errs, fmt.Errorf("ClusterName: at most %d bytes", maxClusterName))
 	}
 	if c.LeaderHold <= 0 {
 		errs = append(errs, errors.New("LeaderHold: must be positive"))

@@ -132,7 +132,10 @@ func (n *Node) waitApplied(ctx context.Context, index uint64) bool {
 	return n.applied.wait(ctx, index, n.config.ApplyTimeout)
 }
 
-// leaderAPI is the API address of the raft leader, from gossip.
+// leaderAPI is the API address of the raft leader: from gossip, or from
+// the leader's row in the replicated nodes table while gossip has not yet
+// told this node of it (a node that joined while others left can lead
+// before every member has heard of it; the log always has).
 func (n *Node) leaderAPI() string {
 	_, id := n.raft.LeaderWithID()
 	if id == "" {
@@ -141,11 +144,13 @@ func (n *Node) leaderAPI() string {
 	if string(id) == n.id {
 		return n.httpAddr
 	}
-	m, ok := n.members.get(string(id))
-	if !ok {
-		return ""
+	if m, ok := n.members.get(string(id)); ok {
+		return m.Meta.API
 	}
-	return m.Meta.API
+	if row := n.State().Node(string(id)); row != nil {
+		return row.API
+	}
+	return ""
 }
 
 // Self describes this node and its progress through the log.

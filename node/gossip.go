@@ -165,6 +165,7 @@ func (n *Node) setupGossip() error {
 		conf = memberlist.DefaultLocalConfig()
 	}
 	conf.Name = n.config.NodeName
+	conf.Label = n.config.ClusterName
 	conf.BindAddr = host
 	conf.BindPort = port
 	conf.AdvertisePort = port

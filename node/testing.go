@@ -2,7 +2,10 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +24,7 @@ import (
 func TestConfig(t testing.TB, dataDir string) *Config {
 	cfg := DefaultConfig()
 	cfg.NodeName = "test-" + t.Name()
+	cfg.ClusterName = TestClusterName(t)
 	cfg.DataDir = dataDir
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.RaftAddr = "127.0.0.1:0"
@@ -35,6 +39,24 @@ func TestConfig(t testing.TB, dataDir string) *Config {
 	// GENIE_TEST_RAFT_LOG_STORE runs a suite on one log store.
 	cfg.RaftLogStore = os.Getenv("GENIE_TEST_RAFT_LOG_STORE")
 	return cfg
+}
+
+// testProcess tells this test process's clusters from those of another
+// running at the same time.
+var testProcess = func() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
+// TestClusterName is the gossip cluster name of the nodes a test starts:
+// its own, so that test clusters running side by side on loopback (other
+// packages, other processes) never merge when one's port is reused by
+// another's node while a node retries its dead members' addresses.
+func TestClusterName(t testing.TB) string {
+	h := fnv.New64a()
+	h.Write([]byte(t.Name()))
+	return fmt.Sprintf("test-%s-%016x", testProcess, h.Sum64())
 }
 
 // MakeNode starts a node with TestConfig in a fresh temporary data dir

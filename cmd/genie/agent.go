@@ -86,6 +86,7 @@ func (c *AgentCommand) flagSet(cfg *node.Config, extra *agentFlags) flagSet {
 	})
 	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", cfg.JoinTimeout, "how long to keep retrying -join")
 	fs.StringVar(&cfg.Zone, "zone", cfg.Zone, "failure domain of this node; raft voters are spread over zones")
+	fs.StringVar(&cfg.ClusterName, "cluster-name", cfg.ClusterName, "name of the cluster, the same on every node: gossip from nodes of another name is dropped")
 	fs.DurationVar(&cfg.DeadServerGrace, "dead-server-grace", cfg.DeadServerGrace, "how long a dead node keeps its raft seat before the leader removes it")
 	fs.DurationVar(&cfg.NodeLostGrace, "node-lost-grace", cfg.NodeLostGrace, "how long a node holding jobs may stay dead before the leader moves its queued jobs and fails its started ones")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", cfg.DrainTimeout, "on SIGTERM or SIGINT, how long to wait for running jobs before killing them and leaving")

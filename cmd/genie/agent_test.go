@@ -45,7 +45,7 @@ func TestAgentDevNodeAnswersTheCLI(t *testing.T) {
 	gossipAddr := freeAddr(t)
 	go func() {
 		done <- agent.Run([]string{"-dev", "-data-dir", node.PassableTempDir(t), "-http-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0",
-			"-gossip-addr", gossipAddr, "-kill-grace", "1s"})
+			"-gossip-addr", gossipAddr, "-cluster-name", node.TestClusterName(t), "-kill-grace", "1s"})
 	}()
 	var addr string
 	waitUntil(t, 30*time.Second, "the agent to announce its address", func() bool {
@@ -138,7 +138,7 @@ func buildGenie(t testing.TB) string {
 func startAgent(t testing.TB, bin, dataDir, httpAddr, raftAddr string, extra ...string) *exec.Cmd {
 	t.Helper()
 	args := append([]string{"agent", "-dev", "-data-dir", dataDir, "-http-addr", httpAddr, "-raft-addr", raftAddr,
-		"-gossip-addr", freeAddr(t)}, extra...)
+		"-gossip-addr", freeAddr(t), "-cluster-name", node.TestClusterName(t)}, extra...)
 	cmd := runAgent(t, bin, dataDir, args...)
 	c, _ := api.NewClient(&api.Config{Address: "http://" + httpAddr})
 	waitUntil(t, 30*time.Second, "the agent to serve", func() bool {

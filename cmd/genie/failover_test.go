@@ -29,6 +29,7 @@ func (a *clusterAgent) start(t testing.TB, bin string, expect int, join string, 
 	t.Helper()
 	args := []string{"agent", "-node-name", a.name, "-data-dir", a.dataDir, "-http-addr", a.http,
 		"-raft-addr", a.raft, "-gossip-addr", a.gossip, "-bootstrap-expect", fmt.Sprint(expect),
+		"-cluster-name", node.TestClusterName(t),
 		// Benchmarks measure the plain cluster.
 		"-insecure"}
 	args = append(args, extra...)
