@@ -49,6 +49,11 @@ func ReadRecord(ctx context.Context, st Store, jobID string) (location string, r
 	return loc, b, nil
 }
 
+// RecordTempPrefix names the directories a record-only archive is built
+// in. They live seconds; a node that dies while building one leaves it,
+// and the jobs directory's sweep removes it.
+const RecordTempPrefix = ".record-"
+
 // PutRecord archives a job that has no directory to archive (its output
 // was not archived, or it never ran) as a directory holding only its
 // record. tmp is a directory on the node to build it in. It must not be
@@ -57,7 +62,7 @@ func PutRecord(ctx context.Context, st Store, jobID string, record []byte, tmp s
 	if err := ValidateID(jobID); err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp(tmp, ".record-")
+	dir, err := os.MkdirTemp(tmp, RecordTempPrefix)
 	if err != nil {
 		return "", err
 	}

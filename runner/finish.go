@@ -191,7 +191,7 @@ func (r *Runner) archiveRecordOnly(j *job, req fsm.JobArchiveRequest) bool {
 	if r.conf.Archive == nil || archive.ValidateID(j.id) != nil {
 		return false
 	}
-	dir, err := os.MkdirTemp(r.jobsDir, ".record-")
+	dir, err := os.MkdirTemp(r.jobsDir, archive.RecordTempPrefix)
 	if err != nil {
 		j.log.Warn("cannot archive the job's record", "error", err)
 		return false

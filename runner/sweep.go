@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/genie-cluster/genie/archive"
 )
 
 // SweepJobDirs removes the working directories that jobs left in JobsDir
@@ -24,14 +26,22 @@ func (r *Runner) SweepJobDirs(olderThan time.Duration, keep func(id string) bool
 	removed := 0
 	for _, e := range entries {
 		id := e.Name()
-		if !e.IsDir() || strings.HasPrefix(id, ".") {
+		if !e.IsDir() {
 			continue
 		}
-		r.mu.Lock()
-		_, tracked := r.jobs[id]
-		r.mu.Unlock()
-		if tracked || (keep != nil && keep(id)) {
-			continue
+		if strings.HasPrefix(id, ".") {
+			// No job's: only a record-only archive's build directory,
+			// left by a node that died building it, is cleaned.
+			if !strings.HasPrefix(id, archive.RecordTempPrefix) {
+				continue
+			}
+		} else {
+			r.mu.Lock()
+			_, tracked := r.jobs[id]
+			r.mu.Unlock()
+			if tracked || (keep != nil && keep(id)) {
+				continue
+			}
 		}
 		info, err := e.Info()
 		if err != nil || info.ModTime().After(cutoff) {

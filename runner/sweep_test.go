@@ -31,6 +31,8 @@ func TestSweepRemovesOnlyOldLeftJobDirs(t *testing.T) {
 		return dir
 	}
 	stale := mk("stale", old)
+	leftRecord := mk(".record-123", old) // a record-only archive's build dir, left by a crash
+	hidden := mk(".hidden", old)
 	kept := mk("kept-by-the-node", old)
 	recent := mk("recent", time.Now().Add(-time.Hour))
 	// The running job's directory is old too, as far as its time says.
@@ -46,13 +48,15 @@ func TestSweepRemovesOnlyOldLeftJobDirs(t *testing.T) {
 	}
 
 	removed := r.SweepJobDirs(72*time.Hour, func(id string) bool { return id == "kept-by-the-node" })
-	if removed != 1 {
-		t.Fatalf("removed %d directories, want 1", removed)
+	if removed != 2 {
+		t.Fatalf("removed %d directories, want 2", removed)
 	}
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Fatalf("the stale directory is still there: %v", err)
+	for _, dir := range []string{stale, leftRecord} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("%s is still there: %v", dir, err)
+		}
 	}
-	for _, dir := range []string{kept, recent, r.JobDir("running"), outside} {
+	for _, dir := range []string{kept, recent, r.JobDir("running"), outside, hidden} {
 		if _, err := os.Stat(dir); err != nil {
 			t.Fatalf("%s went: %v", dir, err)
 		}
