@@ -258,7 +258,9 @@ func TestLeftBehindChildrenAreEnded(t *testing.T) {
 	e := newTestEnv(t)
 	e.conf.KillGrace = 200 * time.Millisecond
 	r := e.runner()
-	r.Start(e.shSpec("bg-1", `sleep 100 & echo $! >bg.pid; trap "" TERM; (sleep 100 & echo $! >bg2.pid; wait) & exit 0`))
+	// The job waits for the subshell to write its child's pid before it
+	// exits: the archive is taken when the job ends.
+	r.Start(e.shSpec("bg-1", `sleep 100 & echo $! >bg.pid; trap "" TERM; (sleep 100 & echo $! >bg2.pid; wait) & while [ ! -s bg2.pid ]; do :; done; exit 0`))
 	a := waitArchived(t, e.rep, "bg-1")
 	if j := e.rep.job("bg-1"); j.Status != fsm.JobSucceeded {
 		t.Fatalf("status %s", j.Status)
