@@ -34,9 +34,17 @@ func settled(j *Job) bool {
 // frozenJobs is one version of the frozen segments. It is never changed:
 // every change makes a new one, sharing what it did not touch.
 type frozenJobs struct {
-	ID    string // frozenRowID
-	segs  []*frozenSegment
-	count int
+	ID   string // frozenRowID
+	segs []*frozenSegment
+}
+
+// len is how many jobs are frozen.
+func (f *frozenJobs) len() int {
+	n := 0
+	for _, seg := range f.segs {
+		n += len(seg.jobs)
+	}
+	return n
 }
 
 // frozenSegment holds jobs by submission order and their ids' hashes.
@@ -167,7 +175,7 @@ func (f *frozenJobs) with(j *frozenJob) *frozenJobs {
 		seg = mergeFrozen(segs[len(segs)-1], seg)
 		segs = segs[:len(segs)-1]
 	}
-	return &frozenJobs{ID: frozenRowID, segs: append(segs, seg), count: f.count + 1}
+	return &frozenJobs{ID: frozenRowID, segs: append(segs, seg)}
 }
 
 // replaced returns f with j in place of the job of the same id.
@@ -181,25 +189,21 @@ func (f *frozenJobs) replaced(j *frozenJob) *frozenJobs {
 	seg.jobs[p] = j // same id and submission index: the hashes stay
 	segs := slices.Clone(f.segs)
 	segs[s] = seg
-	return &frozenJobs{ID: frozenRowID, segs: segs, count: f.count}
+	return &frozenJobs{ID: frozenRowID, segs: segs}
 }
 
 // without returns f less the jobs with the given ids.
 func (f *frozenJobs) without(ids ...string) *frozenJobs {
 	drop := map[int]map[uint64]bool{} // segment → submission indexes
-	removed := 0
 	for _, id := range ids {
 		if j, s, _ := f.get(id); j != nil {
 			if drop[s] == nil {
 				drop[s] = map[uint64]bool{}
 			}
-			if !drop[s][j.CreateIndex] {
-				drop[s][j.CreateIndex] = true
-				removed++
-			}
+			drop[s][j.CreateIndex] = true
 		}
 	}
-	if removed == 0 {
+	if len(drop) == 0 {
 		return f
 	}
 	segs := make([]*frozenSegment, 0, len(f.segs))
@@ -228,7 +232,7 @@ func (f *frozenJobs) without(ids ...string) *frozenJobs {
 		}
 		segs = append(segs, kept)
 	}
-	return &frozenJobs{ID: frozenRowID, segs: segs, count: f.count - removed}
+	return &frozenJobs{ID: frozenRowID, segs: segs}
 }
 
 // restoreFrozen makes one segment of the settled jobs of a snapshot.
@@ -239,5 +243,5 @@ func restoreFrozen(txn *memdb.Txn, jobs []*frozenJob) error {
 	// A snapshot lists jobs in submission order; sorting costs nothing then.
 	slices.SortFunc(jobs, func(a, b *frozenJob) int { return cmpUint(a.CreateIndex, b.CreateIndex) })
 	seg := newFrozenSegment(jobs)
-	return txn.Insert(tableFrozen, &frozenJobs{ID: frozenRowID, segs: []*frozenSegment{seg}, count: len(jobs)})
+	return txn.Insert(tableFrozen, &frozenJobs{ID: frozenRowID, segs: []*frozenSegment{seg}})
 }
