@@ -3,15 +3,20 @@ package node
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // appliedIndex follows the last log index the FSM applied, so callers can
-// wait for their write to reach this replica without polling.
+// wait for their write to reach this replica without polling, and the
+// highest index of a write this node acknowledged to a client before its
+// replica applied it.
 type appliedIndex struct {
 	mu      sync.Mutex
 	index   uint64
 	changed chan struct{} // closed and replaced on every advance
+
+	acked atomic.Uint64
 }
 
 // raft's own AppliedIndex is no substitute: it advances when entries are
@@ -53,6 +58,27 @@ func (a *appliedIndex) wait(ctx context.Context, index uint64, timeout time.Dura
 			return false
 		case <-timer.C:
 			return false
+		}
+	}
+}
+
+// ack records that a write committed at index was acknowledged to a client
+// before this replica applied it.
+func (a *appliedIndex) ack(index uint64) {
+	for {
+		cur := a.acked.Load()
+		if index <= cur || a.acked.CompareAndSwap(cur, index) {
+			return
+		}
+	}
+}
+
+// waitAcked blocks until every write acknowledged so far is applied here,
+// ctx ends or timeout passes.
+func (a *appliedIndex) waitAcked(ctx context.Context, timeout time.Duration) {
+	if acked := a.acked.Load(); acked > 0 {
+		if cur, _ := a.current(); cur < acked {
+			a.wait(ctx, acked, timeout)
 		}
 	}
 }

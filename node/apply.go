@@ -47,9 +47,38 @@ func (n *Node) ApplyEntry(ctx context.Context, buf []byte) (*fsm.ApplyResult, er
 	return n.applyLocal(ctx, buf)
 }
 
-// applyLocal commits an encoded entry through this node's raft, which must
-// lead.
-func (n *Node) applyLocal(ctx context.Context, buf []byte) (*fsm.ApplyResult, error) {
+// ApplyEntries commits entries another node sent together; only the leader
+// takes them. They go to raft together, which puts them in one append, and
+// each gets its own answer.
+func (n *Node) ApplyEntries(ctx context.Context, entries [][]byte) []transport.AppliedEntry {
+	out := make([]transport.AppliedEntry, len(entries))
+	if n.raft.State() != raft.Leader {
+		for i := range out {
+			out[i].Err = &transport.UnavailableError{Reason: "not the raft leader", RetryAfter: 100 * time.Millisecond}
+		}
+		return out
+	}
+	timeout, err := n.applyTimeout(ctx)
+	futures := make([]raft.ApplyFuture, len(entries))
+	for i, buf := range entries {
+		if out[i].Err = err; err == nil {
+			out[i].Err = fsm.CheckEntry(buf)
+		}
+		if out[i].Err == nil {
+			futures[i] = n.raft.Apply(buf, timeout)
+		}
+	}
+	for i, f := range futures {
+		if f != nil {
+			out[i].Result, out[i].Err = n.applyAnswer(ctx, f)
+		}
+	}
+	return out
+}
+
+// applyTimeout is how long raft may take to accept an entry: the node's
+// bound, or less when ctx ends sooner.
+func (n *Node) applyTimeout(ctx context.Context) (time.Duration, error) {
 	timeout := n.config.ApplyTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		if d := time.Until(dl); d < timeout {
@@ -57,9 +86,24 @@ func (n *Node) applyLocal(ctx context.Context, buf []byte) (*fsm.ApplyResult, er
 		}
 	}
 	if timeout <= 0 {
-		return nil, ctx.Err()
+		return 0, ctx.Err()
 	}
-	f := n.raft.Apply(buf, timeout)
+	return timeout, nil
+}
+
+// applyLocal commits an encoded entry through this node's raft, which must
+// lead.
+func (n *Node) applyLocal(ctx context.Context, buf []byte) (*fsm.ApplyResult, error) {
+	timeout, err := n.applyTimeout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return n.applyAnswer(ctx, n.raft.Apply(buf, timeout))
+}
+
+// applyAnswer waits for an applied entry and returns the state machine's
+// answer.
+func (n *Node) applyAnswer(ctx context.Context, f raft.ApplyFuture) (*fsm.ApplyResult, error) {
 	if err := n.waitFuture(ctx, f); err != nil {
 		return nil, mapRaftError(err)
 	}

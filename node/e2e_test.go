@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/fsm"
 )
 
 // client returns an API client for n.
@@ -62,6 +63,13 @@ func shellJob(script string) *api.JobRequest { return ShellRequest("test", "alic
 func submit(t testing.TB, c *api.Client, req *api.JobRequest) string {
 	t.Helper()
 	return Submit(t, c, req)
+}
+
+// submittedJob is n's record of a job just submitted through n: a client's
+// next request there would wait for it the same way.
+func submittedJob(n *Node, id string) *fsm.Job {
+	n.ReadOwnWrites(context.Background())
+	return n.State().Job(id)
 }
 
 func readOutput(t testing.TB, c *api.Client, id, path string) string {

@@ -55,8 +55,12 @@ func (n *Node) applyEntry(ctx context.Context, buf []byte, waitLocal bool) (*fsm
 			res, err = n.applyLocal(ctx, buf)
 		} else if addr := n.leaderAPI(); addr != "" {
 			attempt, cancel := n.holdContext(ctx, deadline)
-			res, err = n.forwardApply(attempt, addr, buf, waitLocal)
+			res, err = n.forwarder.forward(attempt, addr, buf)
 			cancel()
+			if err == nil && waitLocal {
+				// The caller reads its write back here.
+				n.waitApplied(ctx, res.Index)
+			}
 		} else {
 			err = &transport.UnavailableError{Reason: "no raft leader", RetryAfter: time.Second}
 		}
@@ -109,22 +113,25 @@ func retryable(err error) bool {
 
 var errLeaderUnreachable = errors.New("leader unreachable")
 
-// forwardApply sends the entry to the leader and, with waitLocal, waits
-// until this node has applied it too, so the client can read its write
-// back here.
-func (n *Node) forwardApply(ctx context.Context, addr string, buf []byte, waitLocal bool) (*fsm.ApplyResult, error) {
+// forwardOne sends one entry to the leader at addr.
+func (n *Node) forwardOne(ctx context.Context, addr string, buf []byte) (*fsm.ApplyResult, error) {
 	resp, err := transport.CallInternal(ctx, n.internal, n.peerURL(addr, transport.InternalApplyPath), n.config.NodeName, buf)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errLeaderUnreachable, err)
 	}
-	res, err := resp.Result()
-	if err != nil {
-		return nil, err
-	}
-	if waitLocal {
-		n.waitApplied(ctx, res.Index)
-	}
-	return res, nil
+	return resp.Result()
+}
+
+// ReadOwnWrites waits until this replica has applied every write this node
+// acknowledged to a client. A submission through a follower is answered once
+// the leader committed it, without waiting for this replica to learn of the
+// commit from the leader's next append; the client's next request here
+// waits instead, so it reads back what it wrote, searches included. It
+// costs a read nothing when no acknowledged write is pending, which is
+// always the case on the leader. After ApplyTimeout the read is served as
+// the replica stands, as any follower read is when the leader is away.
+func (n *Node) ReadOwnWrites(ctx context.Context) {
+	n.applied.waitAcked(ctx, n.config.ApplyTimeout)
 }
 
 // waitApplied waits, briefly, until this replica has applied index.

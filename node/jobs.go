@@ -111,11 +111,19 @@ func (n *Node) submitJob(ctx context.Context, sub *transport.Submission) (*fsm.A
 	job.Node = n.chooseNode(state, job.Memory)
 	n.inflight.add(job.Node, 1)
 	defer n.inflight.add(job.Node, -1)
-	// Apply waits for this replica too, so the client reads its job back
-	// here, in a search as by id, as soon as it has its answer.
-	result, err := n.Apply(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{
+	// The answer goes out once the leader committed the job; the client's
+	// next request here waits for this replica to have it (ReadOwnWrites).
+	result, err := n.applyNoWait(ctx, fsm.JobSubmitRequestType, &fsm.JobSubmitRequest{
 		Job: job, Place: true, MaxQueued: n.config.MaxQueued,
 	})
+	if err == nil {
+		n.applied.ack(result.Index)
+		if result.Job == nil {
+			// A batch's answers leave out the record the leader made of
+			// this job: the API needs no more than its id.
+			result.Job = &job
+		}
+	}
 	if fsm.CodeOf(err) == fsm.ErrCodeQueueFull {
 		return nil, &transport.UnavailableError{Reason: err.Error(), RetryAfter: 5 * time.Second}
 	}

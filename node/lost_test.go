@@ -18,7 +18,7 @@ func submitUntilOn(t *testing.T, n *Node, script string) string {
 	t.Helper()
 	for i := 0; i < 60; i++ {
 		id := submit(t, client(t, n), shellJob(script))
-		if j := n.State().Job(id); j != nil && j.Node == n.ID() {
+		if j := submittedJob(n, id); j != nil && j.Node == n.ID() {
 			return id
 		}
 	}

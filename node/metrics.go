@@ -25,6 +25,8 @@ type metrics struct {
 	jobsLost       prometheus.Counter
 	jobsRetired    prometheus.Counter
 	s3Fetches      *prometheus.CounterVec
+	forwardCalls   prometheus.Counter
+	forwarded      prometheus.Counter
 }
 
 func newMetrics(n *Node) *metrics {
@@ -62,6 +64,14 @@ func newMetrics(n *Node) *metrics {
 		Namespace: "genie", Name: "s3_fetches_total",
 		Help: "s3:// files staged for jobs, by whether the node's cache had them.",
 	}, []string{"cache"})
+	m.forwardCalls = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "forward_calls_total",
+		Help: "Calls this node made to the leader to commit writes, each carrying one or more.",
+	})
+	m.forwarded = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "forwarded_entries_total",
+		Help: "Writes this node sent the leader to commit; over forward_calls_total, the entries a call carries.",
+	})
 	m.s3Fetches.WithLabelValues("hit")
 	m.s3Fetches.WithLabelValues("miss")
 	// Every series exists from the start, so dashboards see zeros, not gaps.
@@ -81,6 +91,8 @@ func newMetrics(n *Node) *metrics {
 		m.jobsLost,
 		m.jobsRetired,
 		m.s3Fetches,
+		m.forwardCalls,
+		m.forwarded,
 		&stateCollector{n: n},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "genie", Name: "jobs_retired",
@@ -112,7 +124,15 @@ func (m *metrics) jobChanged(j, prev *fsm.Job) {
 
 func (m *metrics) s3Fetched(hit bool) {
 	if hit {
-		m.s3Fetches.WithLabelValues("hit").Inc()
+		m.forwardCalls = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "forward_calls_total",
+		Help: "Calls this node made to the leader to commit writes, each carrying one or more.",
+	})
+	m.forwarded = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "forwarded_entries_total",
+		Help: "Writes this node sent the leader to commit; over forward_calls_total, the entries a call carries.",
+	})
+	m.s3Fetches.WithLabelValues("hit").Inc()
 	} else {
 		m.s3Fetches.WithLabelValues("miss").Inc()
 	}

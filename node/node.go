@@ -65,6 +65,7 @@ type Node struct {
 	inflight  *inflight
 	positions queuePositions
 	internal  *http.Client
+	forwarder *forwarder
 	// tls holds the node's certificates; nil without TLS.
 	tls *tlsutil.Configurator
 	// draining: the node takes no new jobs (it is leaving).
@@ -133,6 +134,7 @@ func New(cfg *Config) (*Node, error) {
 	}
 	n.members = newMembers(n.membersChanged)
 	n.applied = newAppliedIndex()
+	n.forwarder = newForwarder(n)
 	if err := n.setup(); err != nil {
 		n.Shutdown()
 		return nil, err
@@ -187,6 +189,7 @@ func (n *Node) setup() error {
 	if err := n.setupGossip(); err != nil {
 		return err
 	}
+	n.forwarder.start()
 	n.wg.Add(10)
 	go n.pruneArchiveLoop()
 	go n.diskLoop()

@@ -80,7 +80,7 @@ func TestOutputFromTheS3ArchiveAfterItsNodeIsGone(t *testing.T) {
 		req := shellJob("sh gen.sh; echo to stderr >&2")
 		req.Dependencies = []string{"s3://deps/gen.sh"}
 		got := submit(t, client(t, victim), req)
-		if j := victim.State().Job(got); j != nil && j.Node == victim.ID() {
+		if j := submittedJob(victim, got); j != nil && j.Node == victim.ID() {
 			id = got
 		}
 	}

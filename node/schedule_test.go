@@ -201,7 +201,7 @@ func TestQueuedJobSurvivesALeaderKillAndRunsOnce(t *testing.T) {
 	marker := filepath.Join(PassableTempDir(t), "ran")
 	follower := c.Followers()[0]
 	queued := submit(t, client(t, follower), shellJob("echo once >> "+marker))
-	if j := follower.State().Job(queued); j == nil || !j.Queued() {
+	if j := submittedJob(follower, queued); j == nil || !j.Queued() {
 		t.Fatalf("the job did not wait in the queue: %+v", j)
 	}
 

@@ -40,6 +40,11 @@ func (b *fakeBackend) Apply(ctx context.Context, t fsm.MessageType, msg interfac
 	if err != nil {
 		return nil, err
 	}
+	return b.applyEncoded(buf)
+}
+
+// applyEncoded applies an encoded entry at the next index.
+func (b *fakeBackend) applyEncoded(buf []byte) (*fsm.ApplyResult, error) {
 	b.mu.Lock()
 	b.index++
 	res := b.fsm.Apply(&raft.Log{Index: b.index, Type: raft.LogCommand, Data: buf})

@@ -17,6 +17,8 @@ import (
 type Internal interface {
 	// ApplyEntry commits an encoded log entry; only the leader can.
 	ApplyEntry(ctx context.Context, entry []byte) (*fsm.ApplyResult, error)
+	// ApplyEntries commits entries sent together, each with its own answer.
+	ApplyEntries(ctx context.Context, entries [][]byte) []AppliedEntry
 	// Self describes this node and its progress through the log.
 	Self() api.AgentSelf
 	// ReadIndex confirms this node leads and returns its commit index, for
@@ -25,13 +27,20 @@ type Internal interface {
 	// ReadBarrier waits until this node's replica reflects every write
 	// committed before the call: the ?consistent=true read.
 	ReadBarrier(ctx context.Context) error
+	// ReadOwnWrites waits until this node's replica holds every write this
+	// node acknowledged to a client, so a client reads back what it wrote
+	// through this node.
+	ReadOwnWrites(ctx context.Context)
 }
 
 // Paths of the node-to-node endpoints.
 const (
 	InternalApplyPath = "/v1/internal/apply"
-	InternalReadIndex = "/v1/internal/read-index"
-	InternalSelfPath  = "/v1/internal/self"
+	// InternalApplyBatchPath takes entries sent together, msgpack-encoded
+	// as a list, and answers an InternalBatchResponse.
+	InternalApplyBatchPath = "/v1/internal/apply-batch"
+	InternalReadIndex      = "/v1/internal/read-index"
+	InternalSelfPath       = "/v1/internal/self"
 	// ForwardedFromHeader marks a request one node sends another on a
 	// client's behalf, as Genie does; it carries the sender.
 	ForwardedFromHeader = "Genie-Forwarded-From"
@@ -53,6 +62,22 @@ type InternalResponse struct {
 	Field      string
 	RetryAfter time.Duration
 }
+
+// AppliedEntry is the answer for one entry of a batch.
+type AppliedEntry struct {
+	Result *fsm.ApplyResult
+	Err    error
+}
+
+// InternalBatchResponse answers a batch of entries, one response each, in
+// their order. The responses carry no job record: the sender knows what it
+// sent.
+type InternalBatchResponse struct {
+	Responses []*InternalResponse
+}
+
+// maxBatchEntries bounds the entries one batch call may carry.
+const maxBatchEntries = 4096
 
 // NewInternalResponse wraps a result or an error.
 func NewInternalResponse(res *fsm.ApplyResult, err error) *InternalResponse {
@@ -108,6 +133,29 @@ func (h *handler) internalRoutes() {
 		res, err := in.ApplyEntry(r.Context(), entry)
 		writeMsgpack(w, NewInternalResponse(res, err))
 	})
+	h.handle(acl.Server, "POST "+InternalApplyBatchPath, func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			h.writeError(w, r, badRequest("", "cannot read entries: %v", err))
+			return
+		}
+		var entries [][]byte
+		if err := fsm.Decode(body, &entries); err != nil {
+			h.writeError(w, r, badRequest("", "undecodable batch of entries: %v", err))
+			return
+		}
+		if len(entries) == 0 || len(entries) > maxBatchEntries {
+			h.writeError(w, r, badRequest("", "a batch holds 1 to %d entries, not %d", maxBatchEntries, len(entries)))
+			return
+		}
+		out := &InternalBatchResponse{Responses: make([]*InternalResponse, len(entries))}
+		for i, a := range in.ApplyEntries(r.Context(), entries) {
+			resp := NewInternalResponse(a.Result, a.Err)
+			resp.Job = nil
+			out.Responses[i] = resp
+		}
+		writeMsgpack(w, out)
+	})
 }
 
 func writeMsgpack(w http.ResponseWriter, v interface{}) {
@@ -124,27 +172,56 @@ func writeMsgpack(w http.ResponseWriter, v interface{}) {
 // CallInternal posts body to url, a node's internal endpoint, and decodes
 // its InternalResponse.
 func CallInternal(ctx context.Context, hc *http.Client, url, from string, body []byte) (*InternalResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytesReader(body))
+	var out InternalResponse
+	if err := callInternal(ctx, hc, url, from, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CallInternalBatch posts entries to url, a node's batch endpoint, and
+// returns one response per entry, in their order.
+func CallInternalBatch(ctx context.Context, hc *http.Client, url, from string, entries [][]byte) ([]*InternalResponse, error) {
+	body, err := fsm.Marshal(entries)
 	if err != nil {
 		return nil, err
+	}
+	var out InternalBatchResponse
+	if err := callInternal(ctx, hc, url, from, body, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Responses) != len(entries) {
+		return nil, fmt.Errorf("%s answered %d responses for %d entries", url, len(out.Responses), len(entries))
+	}
+	for i, r := range out.Responses {
+		if r == nil {
+			return nil, fmt.Errorf("%s answered no response for entry %d", url, i)
+		}
+	}
+	return out.Responses, nil
+}
+
+func callInternal(ctx context.Context, hc *http.Client, url, from string, body []byte, out interface{}) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytesReader(body))
+	if err != nil {
+		return err
 	}
 	req.Header.Set("Content-Type", msgpackContentType)
 	req.Header.Set(ForwardedFromHeader, from)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	buf, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != msgpackContentType {
-		return nil, fmt.Errorf("%s answered %d: %s", url, resp.StatusCode, buf)
+		return fmt.Errorf("%s answered %d: %s", url, resp.StatusCode, buf)
 	}
-	var out InternalResponse
-	if err := fsm.Decode(buf, &out); err != nil {
-		return nil, fmt.Errorf("decode answer of %s: %w", url, err)
+	if err := fsm.Decode(buf, out); err != nil {
+		return fmt.Errorf("decode answer of %s: %w", url, err)
 	}
-	return &out, nil
+	return nil
 }

@@ -23,19 +23,32 @@ func (h *handler) handle(access acl.Access, pattern string, fn http.HandlerFunc)
 			h.writeError(w, r, err)
 			return
 		}
-		if r.Method == http.MethodGet && r.URL.Query().Get("consistent") == "true" {
-			// Reads are served from the local replica; a consistent one
-			// first makes sure the replica has every write committed
-			// before it.
-			if in, ok := h.backend.(Internal); ok {
+		if in, ok := h.backend.(Internal); ok {
+			if r.Method == http.MethodGet && r.URL.Query().Get("consistent") == "true" {
+				// Reads are served from the local replica; a consistent
+				// one first makes sure the replica has every write
+				// committed before it.
 				if err := in.ReadBarrier(r.Context()); err != nil {
 					h.writeError(w, r, err)
 					return
 				}
+			} else if readsOwnWrites(access) {
+				in.ReadOwnWrites(r.Context())
 			}
 		}
 		fn(w, r)
 	})
+}
+
+// readsOwnWrites tells the routes that see what clients wrote through this
+// node: all but job submissions (answered from the leader's commit), health
+// and the node-to-node calls, which must not wait on this replica.
+func readsOwnWrites(access acl.Access) bool {
+	switch access {
+	case acl.Anyone, acl.Submit, acl.Server:
+		return false
+	}
+	return true
 }
 
 // Routes returns the route table of a handler made by NewHandler.
