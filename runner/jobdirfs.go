@@ -14,14 +14,17 @@ var (
 	errNotServed  = errors.New("not a regular file or directory")
 	errOtherName  = errors.New("a regular file with another name")
 	errSwappedOut = errors.New("changed while being opened")
+	errOtherOwner = errors.New("a file of another owner than the job's")
 )
 
 // OpenJobDir opens a live job directory for the node to read for clients.
 // The job may change it meanwhile, so nothing there is trusted: names
 // resolve inside it only (os.Root), opens never block (a FIFO would hold a
 // reader forever), a link is never opened, and only directories and
-// regular files with a single name are (another name may be a node file
-// the job linked in). Listings show every entry, links with their own
+// regular files with a single name and the directory's owner are (another
+// name may be a node file the job linked in; the owner is what settles it,
+// since a lookup racing a rename can see the old file with the link count
+// the rename already dropped). Listings show every entry, links with their own
 // metadata. The result implements fs.StatFS, fs.ReadDirFS and
 // fs.ReadLinkFS.
 func OpenJobDir(dir string) (fs.FS, error) {
@@ -29,11 +32,24 @@ func OpenJobDir(dir string) (fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &jobDirFS{root: root}, nil
+	info, err := root.Stat(".")
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		root.Close()
+		return nil, errors.New("job directory: no owner")
+	}
+	return &jobDirFS{root: root, owner: st.Uid}, nil
 }
 
 type jobDirFS struct {
 	root *os.Root
+	// owner owns the directory, and so every file the job or its set-up
+	// made there: the job's uid once it is handed over.
+	owner uint32
 }
 
 // Open opens what Lstat saw, checked again through the descriptor: a name
@@ -46,7 +62,7 @@ func (d *jobDirFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := servable(checked); err != nil {
+	if err := d.servable(checked); err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	f, err := d.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
@@ -59,7 +75,7 @@ func (d *jobDirFS) Open(name string) (fs.File, error) {
 	case !os.SameFile(checked, opened):
 		err = errSwappedOut
 	default:
-		err = servable(opened)
+		err = d.servable(opened)
 	}
 	if err != nil {
 		f.Close()
@@ -72,16 +88,20 @@ func (d *jobDirFS) Open(name string) (fs.File, error) {
 }
 
 // servable refuses what is neither a directory nor a regular file with
-// one name.
-func servable(info fs.FileInfo) error {
+// one name and the directory's owner.
+func (d *jobDirFS) servable(info fs.FileInfo) error {
 	switch {
 	case info.IsDir():
 		return nil
 	case !info.Mode().IsRegular():
 		return errNotServed
 	}
-	if st, ok := info.Sys().(*syscall.Stat_t); !ok || st.Nlink != 1 {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	switch {
+	case !ok || st.Nlink != 1:
 		return errOtherName
+	case st.Uid != d.owner:
+		return errOtherOwner
 	}
 	return nil
 }

@@ -66,7 +66,16 @@ func plantHostile(t testing.TB, dir, secret string) []string {
 		if err := unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
 			t.Fatal(err)
 		}
-		names = append(names, "null")
+		// A file of another owner than the directory's: a node's file
+		// moved in, or linked in and its other name gone.
+		foreign := filepath.Join(dir, "foreign")
+		if err := os.WriteFile(foreign, []byte("secret\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(foreign, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, "null", "foreign")
 	}
 	return names
 }
@@ -141,12 +150,17 @@ func TestJobDirFSOpensOnlyRegularFilesAndDirectories(t *testing.T) {
 }
 
 // TestJobDirFSOpensNothingSwappedIn swaps a name between a regular file and
-// what a reader must not open while it is read: every open either gets the
-// regular file or fails, at once.
+// what a reader must not open while it is read (a second name of a file
+// of another owner among them, as a node's file a job linked in would be):
+// every open either gets the regular file or fails, at once.
 func TestJobDirFSOpensNothingSwappedIn(t *testing.T) {
+	requireRoot(t)
 	dir := t.TempDir()
 	secret := filepath.Join(t.TempDir(), "secret")
 	writeSecret(t, secret)
+	if err := os.Chown(secret, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
 	writeFiles(t, dir, map[string]string{"x": "regular\n"})
 	fsys, err := OpenJobDir(dir)
 	if err != nil {
