@@ -1,6 +1,7 @@
 package node
 
 import (
+	"net"
 	"testing"
 	"time"
 )
@@ -52,4 +53,30 @@ func TestLeaderFoundThroughTheNodesTableBeforeGossip(t *testing.T) {
 		break
 	}
 	register(t, client(t, follower))
+}
+
+// A test node whose chosen gossip port was taken before it bound it (by any
+// process's outgoing connection) starts on another rather than failing the
+// test.
+func TestTestNodeTakesAnotherGossipPortWhenItsChoiceWasTaken(t *testing.T) {
+	cfg := TestConfig(t, t.TempDir())
+	chosen := cfg.GossipAddr
+	taken, err := net.Listen("tcp", chosen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	n, err := newOnFreePort(t, cfg, chosen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Shutdown() })
+	if cfg.GossipAddr == chosen {
+		t.Fatalf("the node kept the taken port %s", chosen)
+	}
+	select {
+	case <-n.Ready():
+	case <-time.After(30 * time.Second):
+		t.Fatal("node not ready after 30s")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +128,21 @@ func freeLoopbackAddr(t testing.TB) string {
 	return ""
 }
 
+// newOnFreePort starts a node with cfg. A gossip port freeLoopbackAddr
+// chose (chosen) is free when chosen but may be taken before the node binds
+// it, by any process's outgoing connection: the node then tries another.
+func newOnFreePort(t testing.TB, cfg *Config, chosen string) (*Node, error) {
+	for attempt := 1; ; attempt++ {
+		n, err := New(cfg)
+		if err == nil || attempt == 5 || cfg.GossipAddr != chosen || !strings.Contains(err.Error(), "address already in use") {
+			return n, err
+		}
+		t.Logf("gossip port %s was taken before the node bound it; trying another", chosen)
+		cfg.GossipAddr = freeLoopbackAddr(t)
+		chosen = cfg.GossipAddr
+	}
+}
+
 // TestCluster is a set of real nodes on loopback ports that bootstrapped
 // one raft group through gossip.
 type TestCluster struct {
@@ -147,17 +163,19 @@ func MakeCluster(t testing.TB, n int, mutate func(i int, cfg *Config)) *TestClus
 		cfg := TestConfig(t, t.TempDir())
 		cfg.NodeName = fmt.Sprintf("node%d", i)
 		cfg.BootstrapExpect = n
-		if i == 0 {
-			first = cfg.GossipAddr
-		} else {
+		if i > 0 {
 			cfg.Join = []string{first}
 		}
+		chosen := cfg.GossipAddr
 		if mutate != nil {
 			mutate(i, cfg)
 		}
-		node, err := New(cfg)
+		node, err := newOnFreePort(t, cfg, chosen)
 		if err != nil {
 			t.Fatalf("start node %d: %v", i, err)
+		}
+		if i == 0 {
+			first = cfg.GossipAddr
 		}
 		t.Cleanup(func() { node.Shutdown() })
 		c.Nodes = append(c.Nodes, node)
@@ -217,10 +235,20 @@ func (c *TestCluster) AddNode(mutate func(cfg *Config)) *Node {
 			break
 		}
 	}
+	chosen := cfg.GossipAddr
 	if mutate != nil {
 		mutate(cfg)
 	}
-	node := StartNode(c.t, cfg)
+	node, err := newOnFreePort(c.t, cfg, chosen)
+	if err != nil {
+		c.t.Fatalf("start node: %v", err)
+	}
+	c.t.Cleanup(func() { node.Shutdown() })
+	select {
+	case <-node.Ready():
+	case <-time.After(30 * time.Second):
+		c.t.Fatalf("node %s not ready after 30s", cfg.NodeName)
+	}
 	c.Nodes = append(c.Nodes, node)
 	c.cfgs = append(c.cfgs, cfg)
 	return node
