@@ -124,6 +124,9 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 		j.ArchiveStatus, j.ArchiveMsg = req.ArchiveStatus, req.ArchiveMsg
 	}
 	j.LastToken = req.Token
+	if req.Started != 0 && j.Started == 0 {
+		j.Started = req.Started
+	}
 	if req.Time != 0 {
 		j.Updated = req.Time
 		if req.To == JobRunning && j.Started == 0 {

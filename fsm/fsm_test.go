@@ -136,6 +136,28 @@ func TestJobTransitionsAreCompareAndSet(t *testing.T) {
 	tf.wantCode(ErrCodeStatus, JobArchiveRequestType, &JobArchiveRequest{ID: "j1", ArchiveStatus: ArchiveFailed})
 }
 
+// A job that ended before its RUNNING was recorded gets its start from its
+// end; a start already recorded stays.
+func TestEndCarriesTheStartOfAJobNeverRecordedRunning(t *testing.T) {
+	tf := newTestFSM(t)
+	code := 0
+	for _, id := range []string{"quick", "slow"} {
+		tf.mustApply(JobSubmitRequestType, submit(id, JobAccepted))
+		tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: id, From: []JobStatus{JobAccepted}, To: JobInit, Time: 20})
+	}
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "slow", From: []JobStatus{JobInit}, To: JobRunning, ProcessID: 7, Time: 30})
+	for _, id := range []string{"quick", "slow"} {
+		tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: id, From: []JobStatus{JobInit, JobRunning}, To: JobSucceeded,
+			ExitCode: &code, Time: 40, ProcessID: 42, Started: 35})
+	}
+	if j := tf.fsm.State().Job("quick"); j.Status != JobSucceeded || j.Started != 35 || j.ProcessID != 42 || j.Finished != 40 {
+		t.Fatalf("quick job %+v", j)
+	}
+	if j := tf.fsm.State().Job("slow"); j.Started != 30 {
+		t.Fatalf("slow job started %d, want the recorded 30", j.Started)
+	}
+}
+
 func TestJobSubmitIsIdempotentPerRequest(t *testing.T) {
 	tf := newTestFSM(t)
 	first := tf.mustApply(JobSubmitRequestType, submit("j1", JobAccepted))

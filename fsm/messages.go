@@ -121,6 +121,9 @@ type JobTransitionRequest struct {
 	To        JobStatus
 	StatusMsg string
 	Time      int64 // unix ms; sets Started on RUNNING, Finished on a terminal status
+	// Started (unix ms) records the start of a job whose process ended
+	// before its RUNNING was recorded: the end carries it.
+	Started int64
 
 	// Fields recorded when non-zero.
 	ProcessID     int

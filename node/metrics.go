@@ -124,15 +124,7 @@ func (m *metrics) jobChanged(j, prev *fsm.Job) {
 
 func (m *metrics) s3Fetched(hit bool) {
 	if hit {
-		m.forwardCalls = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "genie", Name: "forward_calls_total",
-		Help: "Calls this node made to the leader to commit writes, each carrying one or more.",
-	})
-	m.forwarded = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "genie", Name: "forwarded_entries_total",
-		Help: "Writes this node sent the leader to commit; over forward_calls_total, the entries a call carries.",
-	})
-	m.s3Fetches.WithLabelValues("hit").Inc()
+		m.s3Fetches.WithLabelValues("hit").Inc()
 	} else {
 		m.s3Fetches.WithLabelValues("miss").Inc()
 	}

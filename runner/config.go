@@ -65,7 +65,11 @@ type Config struct {
 	// ReportRetry is how long a failing Reporter call (or archive) is
 	// retried before the runner gives up on it.
 	ReportRetry time.Duration
-	Logger      hclog.Logger
+	// RunningAfter is how long a job's process runs before its RUNNING is
+	// recorded. A job that ends sooner (most short jobs) has its start
+	// recorded with its end: one raft commit fewer. 0 records it at once.
+	RunningAfter time.Duration
+	Logger       hclog.Logger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 	// OnFinish, when set, is called once for every job Start or Recover
@@ -94,6 +98,7 @@ func DefaultConfig() *Config {
 		FetchParallelism: 8,
 		ReportTimeout:    10 * time.Second,
 		ReportRetry:      30 * time.Second,
+		RunningAfter:     50 * time.Millisecond,
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "runner"}),
 		Now:              time.Now,
 	}
@@ -118,6 +123,8 @@ func (c *Config) Validate() error {
 		return errors.New("runner: ReportTimeout must be positive")
 	case c.ReportRetry < 0:
 		return errors.New("runner: ReportRetry must not be negative")
+	case c.RunningAfter < 0:
+		return errors.New("runner: RunningAfter must not be negative")
 	case c.Logger == nil:
 		return errors.New("runner: Logger must be set")
 	case c.Now == nil:

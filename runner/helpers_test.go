@@ -36,6 +36,8 @@ type fakeReporter struct {
 	jobs     map[string]*fsm.Job
 	archived map[string]fsm.JobArchiveRequest
 	calls    int
+	// history holds the statuses each job was moved to, in order.
+	history map[string][]fsm.JobStatus
 	// block, when set, is called before a transition is applied; it may
 	// wait (honouring ctx) to hold the transition back.
 	block func(ctx context.Context, req fsm.JobTransitionRequest) error
@@ -44,7 +46,14 @@ type fakeReporter struct {
 }
 
 func newFakeReporter() *fakeReporter {
-	return &fakeReporter{jobs: map[string]*fsm.Job{}, archived: map[string]fsm.JobArchiveRequest{}}
+	return &fakeReporter{jobs: map[string]*fsm.Job{}, archived: map[string]fsm.JobArchiveRequest{}, history: map[string][]fsm.JobStatus{}}
+}
+
+// statuses returns the statuses job id was moved to, in order.
+func (f *fakeReporter) statuses(id string) []fsm.JobStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.history[id])
 }
 
 func (f *fakeReporter) add(j *fsm.Job) {
@@ -74,11 +83,15 @@ func (f *fakeReporter) Transition(ctx context.Context, req fsm.JobTransitionRequ
 		return fsm.Errorf(fsm.ErrCodeStatus, "job %s is %s, not %v", req.ID, j.Status, req.From)
 	}
 	j.Status, j.StatusMsg = req.To, req.StatusMsg
+	f.history[req.ID] = append(f.history[req.ID], req.To)
 	switch {
 	case req.To == fsm.JobRunning:
 		j.Started = req.Time
 	case req.To.Terminal():
 		j.Finished = req.Time
+	}
+	if req.Started != 0 && j.Started == 0 {
+		j.Started = req.Started
 	}
 	if req.ProcessID != 0 {
 		j.ProcessID = req.ProcessID

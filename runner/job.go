@@ -201,8 +201,31 @@ func (r *Runner) run(j *job) {
 		r.end(j, outcome{status: fsm.JobFailed, msg: "Job failed to start: " + err.Error(), finished: r.conf.Now()})
 		return
 	}
+	if r.endedWithin(j, r.conf.RunningAfter) {
+		// Its end records its start too.
+		r.await(j)
+		return
+	}
 	r.markRunning(j)
 	r.await(j)
+}
+
+// endedWithin reports whether j's process, just started, exits within d,
+// or the runner closes meanwhile.
+func (r *Runner) endedWithin(j *job, d time.Duration) bool {
+	if d <= 0 {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-j.exitedCh:
+		return true
+	case <-r.shutdownCh:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // markRunning records INIT→RUNNING for a job whose process runs.
@@ -270,6 +293,15 @@ func (r *Runner) end(j *job, o outcome) {
 		req := fsm.JobTransitionRequest{
 			ID: j.id, From: j.from(), To: o.status, StatusMsg: o.msg,
 			ExitCode: o.exitCode, Time: o.finished.UnixMilli(),
+		}
+		if j.recorded == fsm.JobInit {
+			// A process that ended before its RUNNING was recorded: the
+			// end says when it started.
+			j.mu.Lock()
+			if j.pgid != 0 {
+				req.ProcessID, req.Started = j.pgid, j.started.UnixMilli()
+			}
+			j.mu.Unlock()
 		}
 		if r.archiving(j) {
 			req.ArchiveStatus = fsm.ArchivePending
