@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxUID is the highest uid a process can have: (uid_t)-1 means "no
@@ -77,42 +78,72 @@ func (u UIDRange) Validate() error {
 // /tmp say, stays that uid's). A uid is free when no job of the runner
 // holds it, no process runs with it and no account has it. A restarted
 // node starts at a random place in the range.
+//
+// Which uids processes have is a walk of /proc, too dear for every job (a
+// third of a node's CPU at a few hundred jobs a second), so the pool
+// keeps the last walk for uidRescanEvery. A process can take a uid of the
+// range after the walk only as a job of this runner (held until its
+// release) or one of another node on the same machine; a uid released
+// since the walk may still be a left-behind process's, so handing it out
+// takes a new walk first. With the rotation that is rare: a released uid
+// comes round again only after the rest of the range.
 type uidPool struct {
 	rng UIDRange
 	// running lists the uids processes have now; tests replace it.
 	running func() (map[int]bool, error)
 	// account reports whether the user database names uid.
 	account func(uid int) bool
+	now     func() time.Time
 
 	mu   sync.Mutex
 	next int         // offset in rng of the next uid to try
 	held map[int]int // uid → jobs holding it
+	// scanned holds the uids processes had at the walk of scannedAt, and
+	// accounts what the user database said of uids since.
+	scanned   map[int]bool
+	scannedAt time.Time
+	accounts  map[int]bool
+	// released holds the uids released since that walk.
+	released map[int]bool
 }
+
+// uidRescanEvery bounds how old the walk of /proc a uid is handed out on
+// may be.
+const uidRescanEvery = 250 * time.Millisecond
 
 func newUIDPool(rng UIDRange) *uidPool {
 	return &uidPool{
-		rng:     rng,
-		running: processUIDs,
-		account: hasAccount,
-		next:    rand.IntN(rng.Count),
-		held:    map[int]int{},
+		rng:      rng,
+		running:  processUIDs,
+		account:  hasAccount,
+		now:      time.Now,
+		next:     rand.IntN(rng.Count),
+		held:     map[int]int{},
+		released: map[int]bool{},
 	}
 }
 
 // take hands out a free uid, held until release.
 func (p *uidPool) take() (int, error) {
-	// Outside the lock: a uid held meanwhile is seen in p.held, and no
-	// process gets a free uid but from the node.
-	running, err := p.running()
-	if err != nil {
-		return 0, fmt.Errorf("pick a uid: %w", err)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.scanned == nil || p.now().Sub(p.scannedAt) > uidRescanEvery {
+		if err := p.rescan(); err != nil {
+			return 0, err
+		}
+	}
 	for i := range p.rng.Count {
 		off := (p.next + i) % p.rng.Count
 		uid := p.rng.First + off
-		if p.held[uid] > 0 || running[uid] || p.account(uid) {
+		if p.held[uid] > 0 || p.hasAccount(uid) {
+			continue
+		}
+		if p.released[uid] {
+			if err := p.rescan(); err != nil {
+				return 0, err
+			}
+		}
+		if p.scanned[uid] {
 			continue
 		}
 		p.next = (off + 1) % p.rng.Count
@@ -120,6 +151,32 @@ func (p *uidPool) take() (int, error) {
 		return uid, nil
 	}
 	return 0, fmt.Errorf("no free uid in %s: each is a job's, a process's or an account's", p.rng)
+}
+
+// rescan walks the processes again; p.mu must be held.
+func (p *uidPool) rescan() error {
+	running, err := p.running()
+	if err != nil {
+		return fmt.Errorf("pick a uid: %w", err)
+	}
+	p.scanned, p.scannedAt = running, p.now()
+	if p.scanned == nil {
+		p.scanned = map[int]bool{}
+	}
+	p.accounts = map[int]bool{}
+	clear(p.released)
+	return nil
+}
+
+// hasAccount is p.account, remembered until the next walk; p.mu must be
+// held.
+func (p *uidPool) hasAccount(uid int) bool {
+	has, ok := p.accounts[uid]
+	if !ok {
+		has = p.account(uid)
+		p.accounts[uid] = has
+	}
+	return has
 }
 
 // hold marks uid, a recovered job's, as taken; false when it is not from
@@ -139,6 +196,7 @@ func (p *uidPool) release(uid int) {
 	defer p.mu.Unlock()
 	if p.held[uid]--; p.held[uid] <= 0 {
 		delete(p.held, uid)
+		p.released[uid] = true
 	}
 }
 

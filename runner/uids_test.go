@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,42 @@ func TestUIDPoolRotates(t *testing.T) {
 	if _, ok := p.held[1004]; ok {
 		t.Fatalf("1004 still held: %v", p.held)
 	}
+}
+
+// TestUIDPoolWalksProcessesOnlyWhenItMust: uids are handed out on the last
+// walk of the processes while it is recent, and a uid released since the
+// walk (which a left-behind process may still have) takes a new one.
+func TestUIDPoolWalksProcessesOnlyWhenItMust(t *testing.T) {
+	p := newUIDPool(UIDRange{First: 1000, Count: 3})
+	p.next = 0
+	now := time.Unix(1_800_000_000, 0)
+	p.now = func() time.Time { return now }
+	walks := 0
+	leftBehind := map[int]bool{}
+	p.running = func() (map[int]bool, error) { walks++; return maps.Clone(leftBehind), nil }
+	accountLookups := 0
+	p.account = func(int) bool { accountLookups++; return false }
+	take := func(want, wantWalks int) {
+		t.Helper()
+		got, err := p.take()
+		if err != nil || got != want || walks != wantWalks {
+			t.Fatalf("took %d %v after %d walks, want %d after %d", got, err, walks, want, wantWalks)
+		}
+	}
+	take(1000, 1)
+	take(1001, 1)
+	take(1002, 1)
+	if accountLookups != 3 {
+		t.Fatalf("%d account lookups for 3 uids between walks", accountLookups)
+	}
+	// 1000 ends leaving a process behind; 1001 ends cleanly.
+	leftBehind[1000] = true
+	p.release(1000)
+	p.release(1001)
+	take(1001, 2) // 1000 came round released: a new walk finds it still in use
+	now = now.Add(uidRescanEvery + time.Millisecond)
+	delete(leftBehind, 1000)
+	take(1000, 3) // the walk grew old: a new one finds it free
 }
 
 // TestUIDPoolPassesOverRunningProcesses: a uid any process has is not
