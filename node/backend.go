@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/genie-cluster/genie/fsm"
-	"github.com/genie-cluster/genie/runner"
 	"github.com/genie-cluster/genie/transport"
 )
 
@@ -67,7 +66,7 @@ func (n *Node) jobOutput(ctx context.Context, j *fsm.Job) (fs.FS, error) {
 	}
 	// The job owns its live directory: read it so that nothing it puts
 	// there (a FIFO, a link, a second name of a node file) reaches root.
-	fsys, err := runner.OpenJobDir(n.runner.JobDir(j.ID))
+	fsys, err := n.runner.OpenJobDir(j.ID)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("open output of job %s: %w", j.ID, err)

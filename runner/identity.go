@@ -154,6 +154,7 @@ func (r *Runner) adoptUID(j *job) {
 	}
 	if uid := int(info.Sys().(*syscall.Stat_t).Uid); r.uids.hold(uid) {
 		j.uid = uid
+		j.account.Store(int64(uid))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/genie-cluster/genie/fsm"
@@ -48,6 +49,9 @@ type job struct {
 	ident *identity // the account the job runs as; nil: the node's
 	// uid is the one the job holds from JobUIDs, 0 when none.
 	uid int
+	// account is the uid the job runs as, once known (-1 before), read
+	// by clients' reads of its directory.
+	account atomic.Int64
 	// stdout and stderr are created while the directory is still the
 	// node's; the process gets them as they are, never by name.
 	stdout, stderr *os.File
@@ -62,7 +66,7 @@ type job struct {
 
 func newJob(parent context.Context, spec Spec, dir string, log hclog.Logger) *job {
 	ctx, cancel := context.WithCancel(parent)
-	return &job{
+	j := &job{
 		id:       spec.Job.ID,
 		spec:     spec,
 		dir:      dir,
@@ -71,6 +75,8 @@ func newJob(parent context.Context, spec Spec, dir string, log hclog.Logger) *jo
 		cancel:   cancel,
 		exitedCh: make(chan struct{}),
 	}
+	j.account.Store(-1)
+	return j
 }
 
 // closeOutputs closes the node's copies of the job's output files.

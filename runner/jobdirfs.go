@@ -21,13 +21,31 @@ var (
 // The job may change it meanwhile, so nothing there is trusted: names
 // resolve inside it only (os.Root), opens never block (a FIFO would hold a
 // reader forever), a link is never opened, and only directories and
-// regular files with a single name and the directory's owner are (another
-// name may be a node file the job linked in; the owner is what settles it,
-// since a lookup racing a rename can see the old file with the link count
-// the rename already dropped). Listings show every entry, links with their own
+// regular files with a single name and of the directory's owner are
+// (another name may be a node file the job linked in; the owner is what
+// settles it, since a lookup racing a rename can see the old file with the
+// link count the rename already dropped). Listings show every entry, links with their own
 // metadata. The result implements fs.StatFS, fs.ReadDirFS and
 // fs.ReadLinkFS.
-func OpenJobDir(dir string) (fs.FS, error) {
+func OpenJobDir(dir string) (fs.FS, error) { return openJobDir(dir, -1) }
+
+// OpenJobDir opens job id's live directory (see the package function). While
+// the runner holds the job, files of the account the job runs as are
+// served too: after the job ends, the node takes the directory back before
+// its files, one by one.
+func (r *Runner) OpenJobDir(id string) (fs.FS, error) {
+	account := int64(-1)
+	r.mu.Lock()
+	if j := r.jobs[id]; j != nil {
+		account = j.account.Load()
+	}
+	r.mu.Unlock()
+	return openJobDir(r.JobDir(id), account)
+}
+
+// openJobDir opens dir, whose files must be its owner's or, when account
+// is not negative, that uid's.
+func openJobDir(dir string, account int64) (fs.FS, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
@@ -42,7 +60,7 @@ func OpenJobDir(dir string) (fs.FS, error) {
 		root.Close()
 		return nil, errors.New("job directory: no owner")
 	}
-	return &jobDirFS{root: root, owner: st.Uid}, nil
+	return &jobDirFS{root: root, owner: st.Uid, account: account}, nil
 }
 
 type jobDirFS struct {
@@ -50,6 +68,8 @@ type jobDirFS struct {
 	// owner owns the directory, and so every file the job or its set-up
 	// made there: the job's uid once it is handed over.
 	owner uint32
+	// account, when not negative, is the uid the job runs as.
+	account int64
 }
 
 // Open opens what Lstat saw, checked again through the descriptor: a name
@@ -100,7 +120,7 @@ func (d *jobDirFS) servable(info fs.FileInfo) error {
 	switch {
 	case !ok || st.Nlink != 1:
 		return errOtherName
-	case st.Uid != d.owner:
+	case st.Uid != d.owner && int64(st.Uid) != d.account:
 		return errOtherOwner
 	}
 	return nil

@@ -215,3 +215,28 @@ func TestJobDirFSOpensNothingSwappedIn(t *testing.T) {
 	}
 	t.Logf("%d of 3000 opens got the regular file", opened)
 }
+
+// While the node takes a finished job's directory back (the directory
+// first, then its files), files still of the job's account are served to
+// the runner that holds the job; to anyone else they are another owner's.
+func TestJobDirFSServesTheJobsAccountWhileTheDirectoryIsTakenBack(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"stdout": "out\n"})
+	if err := os.Chown(filepath.Join(dir, "stdout"), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	for account, served := range map[int64]bool{65534: true, -1: false, 65533: false} {
+		fsys, err := openJobDir(dir, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := fs.ReadFile(fsys, "stdout")
+		if served && (err != nil || string(b) != "out\n") {
+			t.Errorf("account %d: read %q %v, want the job's output", account, b, err)
+		}
+		if !served && err == nil {
+			t.Errorf("account %d: a file of another owner was served", account)
+		}
+	}
+}

@@ -168,6 +168,9 @@ func (r *Runner) stage(j *job) error {
 		return err
 	}
 	j.ident = id
+	if id != nil {
+		j.account.Store(int64(id.uid))
+	}
 	if err := os.Mkdir(j.dir, 0o700); err != nil {
 		if !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create %s: %w", j.dir, err)
