@@ -75,6 +75,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench 'BenchmarkBlockingQueries' -benchtime 3000x ./cmd/genie && \
 	$(GO) test -run '^$$' -bench . -benchtime 500x ./runner && \
 	$(GO) test -run '^$$' -bench BenchmarkStateAtScale -benchtime 10x ./fsm && \
+	$(GO) test -run '^$$' -bench BenchmarkApplySubmissions -benchtime 20000x ./fsm && \
 	$(GO) test -run '^$$' -bench BenchmarkNodeAtScale -benchtime 1x ./node && \
 	$(GO) test -run '^$$' -bench BenchmarkFetch -benchtime 200x ./blob && \
 	$(GO) test -run '^$$' -bench BenchmarkS3ArchiveUpload -benchtime 20x ./archive
