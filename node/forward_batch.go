@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,7 +21,8 @@ const (
 	// forwardCallers is how many calls to the leader a node has out at
 	// once.
 	forwardCallers = 2
-	// forwardBatchEntries and forwardBatchBytes bound one call.
+	// forwardBatchEntries and forwardBatchBytes bound one call; an entry
+	// bigger than that goes alone.
 	forwardBatchEntries = 256
 	forwardBatchBytes   = 1 << 20
 )
@@ -84,18 +86,30 @@ func (f *forwarder) forward(ctx context.Context, addr string, buf []byte) (*fsm.
 
 func (f *forwarder) callLoop() {
 	defer f.n.wg.Done()
+	// A batch's body must pass the leader's bound on request bodies, which
+	// is this node's too in a cluster configured alike.
+	maxBytes := min(forwardBatchBytes, int(f.n.config.MaxRequestBytes/2))
+	var next *forwardedEntry
 	for {
-		var first *forwardedEntry
-		select {
-		case first = <-f.pending:
-		case <-f.n.shutdownCh:
-			return
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-f.pending:
+			case <-f.n.shutdownCh:
+				return
+			}
 		}
 		batch, size := []*forwardedEntry{first}, len(first.buf)
 	gather:
-		for len(batch) < forwardBatchEntries && size < forwardBatchBytes {
+		for len(batch) < forwardBatchEntries {
 			select {
 			case e := <-f.pending:
+				if size+len(e.buf) > maxBytes {
+					// It leads the next batch (alone, if it is that big).
+					next = e
+					break gather
+				}
 				batch = append(batch, e)
 				size += len(e.buf)
 			default:
@@ -136,6 +150,9 @@ func (f *forwarder) call(batch []*forwardedEntry) {
 	addr := live[0].addr
 	if len(live) == 1 {
 		res, err := f.n.forwardOne(ctx, addr, live[0].buf)
+		if errors.Is(err, errLeaderUnreachable) {
+			f.n.metrics.forwardFailed.Inc()
+		}
 		live[0].done <- forwardAnswer{res, err}
 		return
 	}
@@ -145,6 +162,7 @@ func (f *forwarder) call(batch []*forwardedEntry) {
 	}
 	resps, err := transport.CallInternalBatch(ctx, f.n.internal, f.n.peerURL(addr, transport.InternalApplyBatchPath), f.n.config.NodeName, bufs)
 	if err != nil {
+		f.n.metrics.forwardFailed.Inc()
 		err = fmt.Errorf("%w: %v", errLeaderUnreachable, err)
 	}
 	for i, e := range live {

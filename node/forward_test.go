@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,5 +88,39 @@ func TestFollowerForwardsSubmissionsTogetherAndEachGetsItsAnswer(t *testing.T) {
 	t.Logf("%v submissions forwarded in %v calls", entries, calls)
 	if entries == 0 || calls >= entries {
 		t.Errorf("%v entries forwarded in %v calls: none travelled together", entries, calls)
+	}
+}
+
+// Writes forwarded together never make a body the leader refuses: with
+// small request bodies allowed, large submissions sent at once through a
+// follower all get in.
+func TestForwardedBatchesStayWithinTheRequestBound(t *testing.T) {
+	c := MakeCluster(t, 3, func(_ int, cfg *Config) { cfg.MaxRequestBytes = 16 << 10; cfg.MaxJobs = 1000 })
+	for _, n := range c.Nodes {
+		n.holdRunner.Store(true)
+	}
+	leader := c.WaitForLeader()
+	register(t, client(t, leader))
+	follower := c.Followers()[0]
+	waitFor(t, 10*time.Second, "the registry on "+follower.Name(), func() bool { return follower.State().Command("sh") != nil })
+	fc := client(t, follower)
+	failedBefore := metricValue(t, follower, "genie_forward_calls_failed_total")
+	big := strings.Repeat("x", 5<<10)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 24; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			if _, err := fc.Jobs().Submit(context.Background(), shellJob(fmt.Sprintf("echo %d %s", i, big))); err != nil {
+				t.Errorf("submission %d: %v", i, err)
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	if failed := metricValue(t, follower, "genie_forward_calls_failed_total") - failedBefore; failed != 0 {
+		t.Errorf("%v calls to the leader failed", failed)
 	}
 }

@@ -26,6 +26,7 @@ type metrics struct {
 	jobsRetired    prometheus.Counter
 	s3Fetches      *prometheus.CounterVec
 	forwardCalls   prometheus.Counter
+	forwardFailed  prometheus.Counter
 	forwarded      prometheus.Counter
 }
 
@@ -68,6 +69,10 @@ func newMetrics(n *Node) *metrics {
 		Namespace: "genie", Name: "forward_calls_total",
 		Help: "Calls this node made to the leader to commit writes, each carrying one or more.",
 	})
+	m.forwardFailed = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "genie", Name: "forward_calls_failed_total",
+		Help: "Calls to the leader that got no answer for their writes (unreachable, refused whole); the writes are tried again.",
+	})
 	m.forwarded = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "genie", Name: "forwarded_entries_total",
 		Help: "Writes this node sent the leader to commit; over forward_calls_total, the entries a call carries.",
@@ -92,6 +97,7 @@ func newMetrics(n *Node) *metrics {
 		m.jobsRetired,
 		m.s3Fetches,
 		m.forwardCalls,
+		m.forwardFailed,
 		m.forwarded,
 		&stateCollector{n: n},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
