@@ -41,7 +41,11 @@ func (n *Node) raftConfig() *raft.Config {
 		conf.CommitTimeout = n.config.raftCommitTimeout
 	}
 	conf.BatchApplyCh = true
-	conf.MaxAppendEntries = 1024
+	// Raft allocates a slice of MaxAppendEntries for every batch it applies
+	// and every append it sends, whatever their size: at raft's ceiling of
+	// 1024 that was a sixth of all the bytes a cluster allocated per
+	// submission. 256 is what a forwarded batch carries at most.
+	conf.MaxAppendEntries = forwardBatchEntries
 	// A snapshot every 4096 entries and as many kept behind it bound the
 	// log, and so the memory-mapped bolt file, to a few MB; a follower
 	// further behind gets a snapshot, which for genie's state is small.
