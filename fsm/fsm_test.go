@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -457,4 +458,24 @@ func restoreFrom(t *testing.T, buf []byte) *FSM {
 		t.Fatal(err)
 	}
 	return restored
+}
+
+// An entry encodes to the same bytes however big it is: in place in the
+// first buffer, or moved when it outgrows it.
+func TestEncodeSmallAndLargeEntries(t *testing.T) {
+	for _, args := range []string{"true", strings.Repeat("x", 5000)} {
+		req := submit("j", JobAccepted)
+		req.Job.Request.CommandArgs = args
+		buf, err := Encode(JobSubmitRequestType, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if MessageType(buf[0]) != JobSubmitRequestType {
+			t.Fatalf("type byte %d", buf[0])
+		}
+		var back JobSubmitRequest
+		if err := Decode(buf[1:], &back); err != nil || back.Job.Request.CommandArgs != args {
+			t.Fatalf("decoded %d bytes of args, %v", len(back.Job.Request.CommandArgs), err)
+		}
+	}
 }

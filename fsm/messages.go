@@ -1,7 +1,6 @@
 package fsm
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
@@ -193,15 +192,25 @@ var msgpackHandle = func() *codec.MsgpackHandle {
 	return h
 }()
 
+// encodeBufBytes is room enough for most entries (a job submission takes
+// about 1 KB), so encoding one allocates once.
+const encodeBufBytes = 2048
+
 // Encode builds a log entry: the type byte followed by the msgpack payload.
 func Encode(t MessageType, msg interface{}) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(256)
-	buf.WriteByte(byte(t))
-	if err := codec.NewEncoder(&buf, msgpackHandle).Encode(msg); err != nil {
+	buf := make([]byte, 1, encodeBufBytes)
+	buf[0] = byte(t)
+	// The payload is written straight after the type byte, in place while
+	// it fits.
+	payload := buf[1:1]
+	if err := codec.NewEncoderBytes(&payload, msgpackHandle).Encode(msg); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
 	}
-	return buf.Bytes(), nil
+	if cap(payload) == encodeBufBytes-1 {
+		// Not grown, so still in buf.
+		return buf[:1+len(payload)], nil
+	}
+	return append([]byte{byte(t)}, payload...), nil
 }
 
 // Decode reads a payload written by Encode into out.
@@ -212,11 +221,11 @@ func Decode(buf []byte, out interface{}) error {
 // Marshal encodes v as msgpack with the handle log entries use, for
 // node-to-node messages that carry state machine types.
 func Marshal(v interface{}) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := codec.NewEncoder(&buf, msgpackHandle).Encode(v); err != nil {
+	buf := make([]byte, 0, encodeBufBytes)
+	if err := codec.NewEncoderBytes(&buf, msgpackHandle).Encode(v); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // newMessage returns a value of the payload type of t.
