@@ -74,11 +74,19 @@ func (a *appliedIndex) ack(index uint64) {
 }
 
 // waitAcked blocks until every write acknowledged so far is applied here,
-// ctx ends or timeout passes.
+// ctx ends or timeout passes. A replica that cannot apply them in time is
+// cut off from the leader: later reads do not wait for them again, so a
+// cut-off node stalls one read, not all of them.
 func (a *appliedIndex) waitAcked(ctx context.Context, timeout time.Duration) {
-	if acked := a.acked.Load(); acked > 0 {
-		if cur, _ := a.current(); cur < acked {
-			a.wait(ctx, acked, timeout)
-		}
+	acked := a.acked.Load()
+	if acked == 0 {
+		return
+	}
+	if cur, _ := a.current(); cur >= acked {
+		return
+	}
+	if !a.wait(ctx, acked, timeout) && ctx.Err() == nil {
+		cur, _ := a.current()
+		a.acked.CompareAndSwap(acked, cur)
 	}
 }

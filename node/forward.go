@@ -128,11 +128,16 @@ func (n *Node) forwardOne(ctx context.Context, addr string, buf []byte) (*fsm.Ap
 // commit from the leader's next append; the client's next request here
 // waits instead, so it reads back what it wrote, searches included. It
 // costs a read nothing when no acknowledged write is pending, which is
-// always the case on the leader. After ApplyTimeout the read is served as
+// always the case on the leader. After ownWritesWait the read is served as
 // the replica stands, as any follower read is when the leader is away.
 func (n *Node) ReadOwnWrites(ctx context.Context) {
-	n.applied.waitAcked(ctx, n.config.ApplyTimeout)
+	n.applied.waitAcked(ctx, ownWritesWait)
 }
+
+// ownWritesWait bounds how long a read waits for this replica to apply the
+// writes this node acknowledged: they committed, so only a replica cut off
+// from the leader takes longer than an append.
+const ownWritesWait = 2 * time.Second
 
 // waitApplied waits, briefly, until this replica has applied index.
 func (n *Node) waitApplied(ctx context.Context, index uint64) bool {
