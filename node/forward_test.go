@@ -13,6 +13,24 @@ import (
 	"github.com/genie-cluster/genie/api"
 )
 
+// heldClusterFollower starts three nodes with room for many jobs, their
+// runners held, mutate applied to each, registers the shell command and
+// returns a follower that has it.
+func heldClusterFollower(t *testing.T, mutate func(cfg *Config)) *Node {
+	t.Helper()
+	c := MakeCluster(t, 3, func(_ int, cfg *Config) {
+		cfg.MaxJobs = 1000
+		mutate(cfg)
+	})
+	for _, n := range c.Nodes {
+		n.holdRunner.Store(true)
+	}
+	register(t, client(t, c.WaitForLeader()))
+	follower := c.Followers()[0]
+	waitFor(t, 10*time.Second, "the registry on "+follower.Name(), func() bool { return follower.State().Command("sh") != nil })
+	return follower
+}
+
 // Submissions arriving together at a follower travel to the leader
 // together, fewer calls than entries, and each gets its own answer: of two
 // submissions of one id with different requests, one is accepted and the
@@ -20,14 +38,7 @@ import (
 // has its answer, though the answer did not wait for the follower's
 // replica.
 func TestFollowerForwardsSubmissionsTogetherAndEachGetsItsAnswer(t *testing.T) {
-	c := MakeCluster(t, 3, func(_ int, cfg *Config) { cfg.MaxJobs = 1000 })
-	for _, n := range c.Nodes {
-		n.holdRunner.Store(true)
-	}
-	leader := c.WaitForLeader()
-	register(t, client(t, leader))
-	follower := c.Followers()[0]
-	waitFor(t, 10*time.Second, "the registry on "+follower.Name(), func() bool { return follower.State().Command("sh") != nil })
+	follower := heldClusterFollower(t, func(cfg *Config) {})
 	fc := client(t, follower)
 	callsBefore := metricValue(t, follower, "genie_forward_calls_total")
 	entriesBefore := metricValue(t, follower, "genie_forwarded_entries_total")
@@ -95,14 +106,7 @@ func TestFollowerForwardsSubmissionsTogetherAndEachGetsItsAnswer(t *testing.T) {
 // small request bodies allowed, large submissions sent at once through a
 // follower all get in.
 func TestForwardedBatchesStayWithinTheRequestBound(t *testing.T) {
-	c := MakeCluster(t, 3, func(_ int, cfg *Config) { cfg.MaxRequestBytes = 16 << 10; cfg.MaxJobs = 1000 })
-	for _, n := range c.Nodes {
-		n.holdRunner.Store(true)
-	}
-	leader := c.WaitForLeader()
-	register(t, client(t, leader))
-	follower := c.Followers()[0]
-	waitFor(t, 10*time.Second, "the registry on "+follower.Name(), func() bool { return follower.State().Command("sh") != nil })
+	follower := heldClusterFollower(t, func(cfg *Config) { cfg.MaxRequestBytes = 16 << 10 })
 	fc := client(t, follower)
 	failedBefore := metricValue(t, follower, "genie_forward_calls_failed_total")
 	big := strings.Repeat("x", 5<<10)

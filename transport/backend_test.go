@@ -95,11 +95,18 @@ func (b *fakeBackend) LastContact() time.Duration { return 0 }
 func testAPI(t testing.TB) (*fakeBackend, *api.Client, *httptest.Server) {
 	t.Helper()
 	b := newFakeBackend(t)
-	srv := httptest.NewServer(NewHandler(&HandlerConfig{Backend: b, MaxRequestBytes: 1 << 20}))
+	c, srv := serveAPI(t, b)
+	return b, c, srv
+}
+
+// serveAPI serves the handler over backend and returns a client of it.
+func serveAPI(t testing.TB, backend Backend) (*api.Client, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(NewHandler(&HandlerConfig{Backend: backend, MaxRequestBytes: 1 << 20}))
 	t.Cleanup(srv.Close)
 	c, err := api.NewClient(&api.Config{Address: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b, c, srv
+	return c, srv
 }

@@ -47,12 +47,7 @@ func (b *internalBackend) ReadOwnWrites(ctx context.Context)             { b.own
 func internalAPI(t *testing.T) (*internalBackend, *api.Client, *httptest.Server) {
 	t.Helper()
 	b := &internalBackend{fakeBackend: newFakeBackend(t)}
-	srv := httptest.NewServer(NewHandler(&HandlerConfig{Backend: b, MaxRequestBytes: 1 << 20}))
-	t.Cleanup(srv.Close)
-	c, err := api.NewClient(&api.Config{Address: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, srv := serveAPI(t, b)
 	return b, c, srv
 }
 
