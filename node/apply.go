@@ -68,9 +68,31 @@ func (n *Node) ApplyEntries(ctx context.Context, entries [][]byte) []transport.A
 			futures[i] = n.raft.Apply(buf, timeout)
 		}
 	}
+	// One wait for them all.
+	answered := make(chan struct{})
+	go func() {
+		for _, f := range futures {
+			if f != nil {
+				f.Error()
+			}
+		}
+		close(answered)
+	}()
+	var waitErr error
+	select {
+	case <-answered:
+	case <-n.shutdownCh:
+		waitErr = raft.ErrRaftShutdown
+	case <-ctx.Done():
+		waitErr = ctx.Err()
+	}
 	for i, f := range futures {
-		if f != nil {
-			out[i].Result, out[i].Err = n.applyAnswer(ctx, f)
+		switch {
+		case f == nil:
+		case waitErr != nil:
+			out[i].Err = mapRaftError(waitErr)
+		default:
+			out[i].Result, out[i].Err = futureAnswer(f)
 		}
 	}
 	return out
@@ -105,6 +127,15 @@ func (n *Node) applyLocal(ctx context.Context, buf []byte) (*fsm.ApplyResult, er
 // answer.
 func (n *Node) applyAnswer(ctx context.Context, f raft.ApplyFuture) (*fsm.ApplyResult, error) {
 	if err := n.waitFuture(ctx, f); err != nil {
+		return nil, mapRaftError(err)
+	}
+	return futureAnswer(f)
+}
+
+// futureAnswer is the answer of an applied entry's future, which must have
+// its answer.
+func futureAnswer(f raft.ApplyFuture) (*fsm.ApplyResult, error) {
+	if err := f.Error(); err != nil {
 		return nil, mapRaftError(err)
 	}
 	switch resp := f.Response().(type) {
