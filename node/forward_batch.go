@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/genie-cluster/genie/fsm"
@@ -161,6 +163,13 @@ func (f *forwarder) call(batch []*forwardedEntry) {
 		bufs[i] = e.buf
 	}
 	resps, err := transport.CallInternalBatch(ctx, f.n.internal, f.n.peerURL(addr, transport.InternalApplyBatchPath), f.n.config.NodeName, bufs)
+	var callErr *transport.CallError
+	if errors.As(err, &callErr) && callErr.Status == http.StatusNotFound {
+		// A leader of a version before batches (a rolling upgrade): each
+		// entry goes on its own, all at once.
+		f.callEach(ctx, addr, live)
+		return
+	}
 	if err != nil {
 		f.n.metrics.forwardFailed.Inc()
 		err = fmt.Errorf("%w: %v", errLeaderUnreachable, err)
@@ -173,6 +182,20 @@ func (f *forwarder) call(batch []*forwardedEntry) {
 		res, rerr := resps[i].Result()
 		e.done <- forwardAnswer{res, rerr}
 	}
+}
+
+// callEach sends each entry of batch in a call of its own, at once.
+func (f *forwarder) callEach(ctx context.Context, addr string, batch []*forwardedEntry) {
+	var wg sync.WaitGroup
+	for _, e := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := f.n.forwardOne(ctx, addr, e.buf)
+			e.done <- forwardAnswer{res, err}
+		}()
+	}
+	wg.Wait()
 }
 
 // callContext bounds a call by the latest of its entries' deadlines (an

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/genie-cluster/genie/api"
+	"github.com/genie-cluster/genie/fsm"
+	"github.com/genie-cluster/genie/transport"
 )
 
 // heldClusterFollower starts three nodes with room for many jobs, their
@@ -126,5 +130,46 @@ func TestForwardedBatchesStayWithinTheRequestBound(t *testing.T) {
 	wg.Wait()
 	if failed := metricValue(t, follower, "genie_forward_calls_failed_total") - failedBefore; failed != 0 {
 		t.Errorf("%v calls to the leader failed", failed)
+	}
+}
+
+// A leader of a version before batches answers the batch endpoint 404: a
+// batch then goes one call an entry, and each entry gets its answer.
+func TestForwardedBatchFallsBackToACallAnEntryOnAnOlderLeader(t *testing.T) {
+	var batchCalls, singleCalls atomic.Int64
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != transport.InternalApplyPath {
+			batchCalls.Add(1)
+			http.NotFound(w, r)
+			return
+		}
+		body, err := fsm.Marshal(&transport.InternalResponse{Index: uint64(100 + singleCalls.Add(1))})
+		if err != nil {
+			t.Error(err)
+		}
+		w.Header().Set("Content-Type", "application/x-msgpack")
+		w.Write(body)
+	}))
+	defer leader.Close()
+
+	n := &Node{config: DefaultConfig(), internal: leader.Client(), leaders: newLeaderWatch(), shutdownCh: make(chan struct{})}
+	n.metrics = newMetrics(n)
+	f := newForwarder(n)
+	var batch []*forwardedEntry
+	for i := 0; i < 3; i++ {
+		batch = append(batch, &forwardedEntry{ctx: context.Background(), addr: strings.TrimPrefix(leader.URL, "http://"),
+			buf: []byte{byte(i)}, done: make(chan forwardAnswer, 1)})
+	}
+	f.call(batch)
+	seen := map[uint64]bool{}
+	for i, e := range batch {
+		a := <-e.done
+		if a.err != nil || a.res == nil || seen[a.res.Index] {
+			t.Fatalf("entry %d: %+v %v", i, a.res, a.err)
+		}
+		seen[a.res.Index] = true
+	}
+	if batchCalls.Load() != 1 || singleCalls.Load() != 3 {
+		t.Fatalf("%d batch calls and %d single calls, want 1 and 3", batchCalls.Load(), singleCalls.Load())
 	}
 }

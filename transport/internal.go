@@ -169,6 +169,17 @@ func writeMsgpack(w http.ResponseWriter, v interface{}) {
 	w.Write(buf)
 }
 
+// CallError is a node's answer to an internal call that is not one: the
+// endpoint is missing (a node of an older version), or the call was
+// refused whole.
+type CallError struct {
+	URL    string
+	Status int
+	Body   string
+}
+
+func (e *CallError) Error() string { return fmt.Sprintf("%s answered %d: %s", e.URL, e.Status, e.Body) }
+
 // CallInternal posts body to url, a node's internal endpoint, and decodes
 // its InternalResponse.
 func CallInternal(ctx context.Context, hc *http.Client, url, from string, body []byte) (*InternalResponse, error) {
@@ -218,7 +229,7 @@ func callInternal(ctx context.Context, hc *http.Client, url, from string, body [
 		return err
 	}
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != msgpackContentType {
-		return fmt.Errorf("%s answered %d: %s", url, resp.StatusCode, buf)
+		return &CallError{URL: url, Status: resp.StatusCode, Body: string(buf)}
 	}
 	if err := fsm.Decode(buf, out); err != nil {
 		return fmt.Errorf("decode answer of %s: %w", url, err)
