@@ -1,11 +1,14 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/dustin/go-humanize"
 	"golang.org/x/sys/unix"
+
+	"github.com/genie-cluster/genie/fsm"
 )
 
 // diskCheckInterval is how often the node measures its data dir's free
@@ -124,4 +127,25 @@ func (n *Node) HealthWarnings() []string {
 		}
 	}
 	return out
+}
+
+// requeueFromDiskLowNodes is the leader's duty towards nodes short of disk:
+// a job placed on one before the cluster heard of it goes back to the
+// queue. The node does the same with the jobs it is handed, but one whose
+// raft log can no longer write is handed none.
+func (n *Node) requeueFromDiskLowNodes(ctx context.Context) {
+	state := n.State()
+	for _, node := range state.Nodes() {
+		if node.DiskLow == "" {
+			continue
+		}
+		for _, j := range state.ActiveJobsOnNode(node.ID) {
+			if ctx.Err() != nil {
+				return
+			}
+			if j.Status == fsm.JobAccepted {
+				n.requeueForDisk(ctx, j, node.DiskLow)
+			}
+		}
+	}
 }

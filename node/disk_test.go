@@ -60,3 +60,38 @@ func TestANodeLowOnDiskTakesNoJobsUntilSpaceReturns(t *testing.T) {
 		t.Fatalf("still low: %s", r)
 	}
 }
+
+// A job placed on a node before the cluster heard that its disk is low goes
+// back to the queue through the leader, though that node never takes it up
+// (here its runner is held, as a node whose raft log cannot write would
+// never see the job), and runs on another node.
+func TestTheLeaderSendsJobsOfANodeLowOnDiskBackToTheQueue(t *testing.T) {
+	var free atomic.Uint64
+	free.Store(100 << 30)
+	c := MakeCluster(t, 3, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.MinFreeDisk = FreeSpace{Bytes: 1 << 30}
+			cfg.diskCheckInterval = 20 * time.Millisecond
+			cfg.statfs = func(string) (uint64, uint64, error) { return free.Load(), 200 << 30, nil }
+		}
+	})
+	low := c.Nodes[0]
+	leader := c.WaitForLeader()
+	if leader == low {
+		if err := leader.raft.LeadershipTransfer().Error(); err != nil {
+			t.Fatal(err)
+		}
+		leader = c.WaitForLeader()
+	}
+	register(t, client(t, leader))
+	waitFor(t, 10*time.Second, "the registry on "+low.Name(), func() bool { return low.State().Command("sh") != nil })
+	low.holdRunner.Store(true)
+	id := submitUntilOn(t, low, "echo moved")
+
+	free.Store(100 << 20)
+	lc := client(t, leader)
+	waitStatus(t, lc, id, api.JobStatusSucceeded, 30*time.Second)
+	if j := leader.State().Job(id); j.Node == low.ID() {
+		t.Fatalf("job %s ran on the node low on disk", id)
+	}
+}

@@ -370,7 +370,7 @@ func (n *Node) dispatchLoop() {
 				// disk: the job would fail staging here, so it goes back
 				// to the queue for a node with room.
 				n.dispatched.Delete(id)
-				n.requeueForDisk(j, reason)
+				n.requeueForDisk(context.Background(), j, reason)
 				continue
 			}
 			spec, err := n.spec(state, j)
@@ -402,15 +402,14 @@ func (n *Node) spec(state *fsm.State, j *fsm.Job) (runner.Spec, error) {
 	return spec, nil
 }
 
-// failUnstartable ends a job whose resources vanished before it started.
-// requeueForDisk sends an accepted job of this node back to the queue,
-// where the leader places it on a node with room (a pinned job waits for
-// this one).
-func (n *Node) requeueForDisk(j *fsm.Job, reason string) {
-	ctx, cancel := context.WithTimeout(context.Background(), n.config.ApplyTimeout)
+// requeueForDisk sends an accepted job of a node short of disk back to the
+// queue, where the leader places it on a node with room (a pinned job
+// waits for its node).
+func (n *Node) requeueForDisk(ctx context.Context, j *fsm.Job, reason string) {
+	ctx, cancel := context.WithTimeout(ctx, n.config.ApplyTimeout)
 	defer cancel()
 	_, err := n.Apply(ctx, fsm.JobReassignRequestType, &fsm.JobReassignRequest{
-		ID: j.ID, FromNode: n.id, StatusMsg: fsm.MsgQueued, Time: time.Now().UnixMilli(),
+		ID: j.ID, FromNode: j.Node, StatusMsg: fsm.MsgQueued, Time: time.Now().UnixMilli(),
 	})
 	switch {
 	case err == nil:
@@ -420,6 +419,7 @@ func (n *Node) requeueForDisk(j *fsm.Job, reason string) {
 	}
 }
 
+// failUnstartable ends a job whose resources vanished before it started.
 func (n *Node) failUnstartable(j *fsm.Job, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.config.ApplyTimeout)
 	defer cancel()

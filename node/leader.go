@@ -48,7 +48,8 @@ func (n *Node) monitorLeadership() {
 
 // leaderLoop runs the leader's duties: after a barrier (so the state is
 // current), it keeps the raft configuration and the nodes table in step
-// with gossip, settles the jobs of lost nodes, and runs the scheduler.
+// with gossip, settles the jobs of lost nodes and sends those placed on
+// nodes short of disk back to the queue, and runs the scheduler.
 func (n *Node) leaderLoop(ctx context.Context) {
 	defer n.wg.Done()
 	n.logger.Info("leadership gained")
@@ -68,6 +69,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		n.reconcile(ctx, leaderSince)
 		n.reconcileNodes(ctx)
 		n.handleLostNodes(ctx, leaderSince)
+		n.requeueFromDiskLowNodes(ctx)
 		select {
 		case <-ctx.Done():
 			return
