@@ -17,22 +17,18 @@ var (
 	errOtherOwner = errors.New("a file of another owner than the job's")
 )
 
-// OpenJobDir opens a live job directory for the node to read for clients.
-// The job may change it meanwhile, so nothing there is trusted: names
-// resolve inside it only (os.Root), opens never block (a FIFO would hold a
-// reader forever), a link is never opened, and only directories and
+// OpenJobDir opens job id's live directory for the node to read for
+// clients. The job may change it meanwhile, so nothing there is trusted:
+// names resolve inside it only (os.Root), opens never block (a FIFO would
+// hold a reader forever), a link is never opened, and only directories and
 // regular files with a single name and of the directory's owner are
 // (another name may be a node file the job linked in; the owner is what
 // settles it, since a lookup racing a rename can see the old file with the
-// link count the rename already dropped). Listings show every entry, links with their own
-// metadata. The result implements fs.StatFS, fs.ReadDirFS and
-// fs.ReadLinkFS.
-func OpenJobDir(dir string) (fs.FS, error) { return openJobDir(dir, -1) }
-
-// OpenJobDir opens job id's live directory (see the package function). While
-// the runner holds the job, files of the account the job runs as are
-// served too: after the job ends, the node takes the directory back before
-// its files, one by one.
+// link count the rename already dropped). While the runner holds the job,
+// files of the account the job runs as are served too: after the job ends,
+// the node takes the directory back before its files, one by one. Listings
+// show every entry, links with their own metadata. The result implements
+// fs.StatFS, fs.ReadDirFS and fs.ReadLinkFS.
 func (r *Runner) OpenJobDir(id string) (fs.FS, error) {
 	account := int64(-1)
 	r.mu.Lock()

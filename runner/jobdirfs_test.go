@@ -34,14 +34,14 @@ func writeFiles(t testing.TB, dir string, files map[string]string) {
 func TestJobDirFSIsAFileSystem(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"stdout": "out\n", "stderr": "", exitCodeFile: "0\n", "a/b/c.txt": "c"})
-	fsys, err := OpenJobDir(dir)
+	fsys, err := openJobDir(dir, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := fstest.TestFS(fsys, "stdout", "stderr", exitCodeFile, "a/b/c.txt"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenJobDir(filepath.Join(dir, "gone")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := openJobDir(filepath.Join(dir, "gone"), -1); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("a missing directory: %v", err)
 	}
 }
@@ -103,7 +103,7 @@ func TestJobDirFSOpensOnlyRegularFilesAndDirectories(t *testing.T) {
 	writeSecret(t, secret)
 	writeFiles(t, dir, map[string]string{"stdout": "out\n"})
 	names := plantHostile(t, dir, secret)
-	fsys, err := OpenJobDir(dir)
+	fsys, err := openJobDir(dir, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestJobDirFSOpensNothingSwappedIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFiles(t, dir, map[string]string{"x": "regular\n"})
-	fsys, err := OpenJobDir(dir)
+	fsys, err := openJobDir(dir, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
