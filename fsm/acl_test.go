@@ -92,6 +92,8 @@ func TestUserActiveLimitHoldsInTheApply(t *testing.T) {
 	if l := restored.fsm.State().Limits(); l.ActiveLimit("alice") != 2 || l.ActiveLimit("bob") != 1 {
 		t.Fatalf("restored limits %+v", l)
 	}
+	// And so do the counts they are held to.
+	restored.wantCode(ErrCodeLimit, JobSubmitRequestType, bob2)
 	restored.mustApply(LimitsRequestType, &LimitsRequest{User: "bob", UserActive: 0})
 	restored.mustApply(LimitsRequestType, &LimitsRequest{UserActive: 0})
 	restored.mustApply(JobSubmitRequestType, bob2)

@@ -14,7 +14,8 @@ func existingJob(txn *memdb.Txn, id string) (*Job, error) {
 	return j, err
 }
 
-func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interface{}, jobChange) {
+func applyJobSubmit(w *writeTxn, index uint64, req *JobSubmitRequest) (interface{}, jobChange) {
+	txn := w.Txn
 	existing, err := firstJob(txn, req.Job.ID)
 	if err != nil {
 		return err, jobChange{}
@@ -38,11 +39,11 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 		return Errorf(ErrCodeInvalid, "a job cannot be submitted in status %s", j.Status), jobChange{}
 	}
 	if j.Status == JobAccepted {
-		if err := checkUserLimit(txn, j.Request.User); err != nil {
+		if err := checkUserLimit(w, j.Request.User); err != nil {
 			return err, jobChange{}
 		}
 		if req.Place {
-			if err := place(txn, &j, req.MaxQueued); err != nil {
+			if err := place(w, &j, req.MaxQueued); err != nil {
 				return err, jobChange{}
 			}
 		}
@@ -53,7 +54,7 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 		j.Finished = j.Created
 	}
 	internJob(&j)
-	if err := putJob(txn, &j, nil); err != nil {
+	if err := putJob(w, &j, nil); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j}
@@ -64,19 +65,20 @@ func applyJobSubmit(txn *memdb.Txn, index uint64, req *JobSubmitRequest) (interf
 // node with room, else the queue. A job never passes one already waiting,
 // so while the queue holds jobs new ones join it, and the leader assigns
 // them in the fair order. A pinned job goes to its node or waits for it.
-func place(txn *memdb.Txn, j *Job, maxQueued int) error {
-	queued := usageOf(txn, queueUsage).Jobs
+func place(w *writeTxn, j *Job, maxQueued int) error {
+	txn := w.Txn
+	queued := w.usageOf(queueUsage).Jobs
 	var node *Node
 	if queued == 0 {
 		switch chosen := firstNode(txn, j.Node); {
 		case j.PinnedNode != "":
-			if pinned := firstNode(txn, j.PinnedNode); hasRoom(txn, pinned, j.Memory) {
+			if pinned := firstNode(txn, j.PinnedNode); hasRoom(w, pinned, j.Memory) {
 				node = pinned
 			}
-		case hasRoom(txn, chosen, j.Memory):
+		case hasRoom(w, chosen, j.Memory):
 			node = chosen
 		default:
-			node = leastLoadedWithRoom(txn, j.Memory)
+			node = leastLoadedWithRoom(w, j.Memory)
 		}
 	}
 	if node != nil {
@@ -90,7 +92,8 @@ func place(txn *memdb.Txn, j *Job, maxQueued int) error {
 	return nil
 }
 
-func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest) (interface{}, jobChange) {
+func applyJobTransition(w *writeTxn, index uint64, req *JobTransitionRequest) (interface{}, jobChange) {
+	txn := w.Txn
 	existing, err := existingJob(txn, req.ID)
 	if err != nil {
 		return err, jobChange{}
@@ -137,13 +140,14 @@ func applyJobTransition(txn *memdb.Txn, index uint64, req *JobTransitionRequest)
 		}
 	}
 	j.ModifyIndex = index
-	if err := putJob(txn, &j, existing); err != nil {
+	if err := putJob(w, &j, existing); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
 }
 
-func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (interface{}, jobChange) {
+func applyJobArchive(w *writeTxn, index uint64, req *JobArchiveRequest) (interface{}, jobChange) {
+	txn := w.Txn
 	existing, err := existingJob(txn, req.ID)
 	if err != nil {
 		return err, jobChange{}
@@ -178,13 +182,14 @@ func applyJobArchive(txn *memdb.Txn, index uint64, req *JobArchiveRequest) (inte
 		j.Updated = req.Time
 	}
 	j.ModifyIndex = index
-	if err := putJob(txn, &j, existing); err != nil {
+	if err := putJob(w, &j, existing); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
 }
 
-func applyJobReassign(txn *memdb.Txn, index uint64, req *JobReassignRequest) (interface{}, jobChange) {
+func applyJobReassign(w *writeTxn, index uint64, req *JobReassignRequest) (interface{}, jobChange) {
+	txn := w.Txn
 	existing, err := existingJob(txn, req.ID)
 	if err != nil {
 		return err, jobChange{}
@@ -210,7 +215,7 @@ func applyJobReassign(txn *memdb.Txn, index uint64, req *JobReassignRequest) (in
 		j.Updated = req.Time
 	}
 	j.ModifyIndex = index
-	if err := putJob(txn, &j, existing); err != nil {
+	if err := putJob(w, &j, existing); err != nil {
 		return err, jobChange{}
 	}
 	return &ApplyResult{Index: index, Job: &j}, jobChange{job: &j, prev: existing}
@@ -226,7 +231,8 @@ func statusIn(s JobStatus, set []JobStatus) bool {
 }
 
 // applyJobRetire removes finished jobs and keeps their ids as retired.
-func applyJobRetire(txn *memdb.Txn, index uint64, req *JobRetireRequest) interface{} {
+func applyJobRetire(w *writeTxn, index uint64, req *JobRetireRequest) interface{} {
+	txn := w.Txn
 	if len(req.Holders) != len(req.IDs) {
 		return Errorf(ErrCodeInvalid, "a retire entry has %d ids and %d holders", len(req.IDs), len(req.Holders))
 	}
@@ -251,8 +257,6 @@ func applyJobRetire(txn *memdb.Txn, index uint64, req *JobRetireRequest) interfa
 	if err := addRetired(txn, index, entries); err != nil {
 		return err
 	}
-	if err := addUsage(txn, allJobsUsage, -len(entries), 0); err != nil {
-		return err
-	}
+	w.addUsage(allJobsUsage, -len(entries), 0)
 	return &ApplyResult{Index: index, Assigned: len(entries)}
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-memdb"
 	"github.com/hashicorp/raft"
 )
 
@@ -82,7 +81,7 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	results := make([]interface{}, len(logs))
 	state := f.State()
-	txn := state.db.Txn(true)
+	txn := newWriteTxn(state.db.Txn(true))
 	var changed []jobChange
 	indexes := batchIndexes{}
 	for i, l := range logs {
@@ -93,7 +92,10 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		}
 		indexes.note(l, results[i])
 	}
-	if err := indexes.write(txn); err != nil {
+	if err := txn.flushUsage(); err != nil {
+		panic(fmt.Errorf("record usage: %w", err))
+	}
+	if err := indexes.write(txn.Txn); err != nil {
 		panic(fmt.Errorf("record table indexes: %w", err))
 	}
 	txn.Commit()
@@ -122,7 +124,7 @@ func one(res interface{}, c jobChange) (interface{}, []jobChange) {
 	return res, []jobChange{c}
 }
 
-func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, []jobChange) {
+func (f *FSM) applyOne(w *writeTxn, l *raft.Log) (interface{}, []jobChange) {
 	if len(l.Data) == 0 {
 		panic(fmt.Errorf("empty log entry at index %d", l.Index))
 	}
@@ -134,6 +136,7 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, []jobChange) {
 		panic(fmt.Errorf("unknown log entry type %d at index %d", msgType, l.Index))
 	}
 	f.decode(buf, msg, msgType, l.Index)
+	txn := w.Txn
 	switch req := msg.(type) {
 	case *ClusterRequest:
 		return applyCluster(txn, l.Index, req), nil
@@ -142,17 +145,17 @@ func (f *FSM) applyOne(txn *memdb.Txn, l *raft.Log) (interface{}, []jobChange) {
 	case *ApplicationRequest:
 		return applyApplication(txn, l.Index, req), nil
 	case *JobSubmitRequest:
-		return one(applyJobSubmit(txn, l.Index, req))
+		return one(applyJobSubmit(w, l.Index, req))
 	case *JobTransitionRequest:
-		return one(applyJobTransition(txn, l.Index, req))
+		return one(applyJobTransition(w, l.Index, req))
 	case *JobArchiveRequest:
-		return one(applyJobArchive(txn, l.Index, req))
+		return one(applyJobArchive(w, l.Index, req))
 	case *JobReassignRequest:
-		return one(applyJobReassign(txn, l.Index, req))
+		return one(applyJobReassign(w, l.Index, req))
 	case *JobAssignRequest:
-		return applyJobAssign(txn, l.Index, req)
+		return applyJobAssign(w, l.Index, req)
 	case *JobRetireRequest:
-		return applyJobRetire(txn, l.Index, req), nil
+		return applyJobRetire(w, l.Index, req), nil
 	case *ACLTokenRequest:
 		return applyACLToken(txn, l.Index, req), nil
 	case *ACLBootstrapRequest:

@@ -86,7 +86,8 @@ func applyLimits(txn *memdb.Txn, index uint64, req *LimitsRequest) interface{} {
 // checkUserLimit refuses a new unfinished job of user when the user holds
 // its limit already. It runs inside the apply, so submissions through
 // different nodes can never pass the limit together.
-func checkUserLimit(txn *memdb.Txn, user string) error {
+func checkUserLimit(w *writeTxn, user string) error {
+	txn := w.Txn
 	limits, err := currentLimits(txn)
 	if err != nil {
 		return err
@@ -95,15 +96,7 @@ func checkUserLimit(txn *memdb.Txn, user string) error {
 	if limit <= 0 {
 		return nil
 	}
-	it, err := txn.Get(tableJobs, indexActiveUser, user)
-	if err != nil {
-		return err
-	}
-	active := 0
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		active++
-	}
-	if active >= limit {
+	if active := w.usageOf(userUsage(user)).Jobs; active >= limit {
 		return &Error{Code: ErrCodeLimit, Message: fmt.Sprintf("User exceeded active jobs limit (%d/%d)", active, limit)}
 	}
 	return nil
@@ -113,23 +106,4 @@ func checkUserLimit(txn *memdb.Txn, user string) error {
 func (s *State) Limits() *Limits {
 	l, _ := currentLimits(s.db.Txn(false))
 	return l
-}
-
-// activeUserIndex indexes unfinished jobs by user and leaves finished ones
-// out, so counting a user's active jobs costs what the user holds.
-type activeUserIndex struct{}
-
-func (activeUserIndex) FromObject(obj interface{}) (bool, []byte, error) {
-	j, ok := obj.(*Job)
-	if !ok {
-		return false, nil, fmt.Errorf("activeUserIndex: unexpected %T", obj)
-	}
-	if j.Status.Terminal() {
-		return false, nil, nil
-	}
-	return true, []byte(j.Request.User + "\x00"), nil
-}
-
-func (activeUserIndex) FromArgs(args ...interface{}) ([]byte, error) {
-	return activeStatusIndex{}.FromArgs(args...)
 }

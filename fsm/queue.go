@@ -3,8 +3,6 @@ package fsm
 import (
 	"encoding/binary"
 	"fmt"
-
-	"github.com/hashicorp/go-memdb"
 )
 
 // MsgQueued is a queued job's message as stored. Its place in line changes
@@ -41,7 +39,8 @@ type Assignment struct {
 	Node string
 }
 
-func applyJobAssign(txn *memdb.Txn, index uint64, req *JobAssignRequest) (interface{}, []jobChange) {
+func applyJobAssign(w *writeTxn, index uint64, req *JobAssignRequest) (interface{}, []jobChange) {
+	txn := w.Txn
 	res := &ApplyResult{Index: index}
 	var changes []jobChange
 	for _, a := range req.Assignments {
@@ -50,7 +49,7 @@ func applyJobAssign(txn *memdb.Txn, index uint64, req *JobAssignRequest) (interf
 			return err, changes
 		}
 		node := firstNode(txn, a.Node)
-		if j == nil || !j.Queued() || !hasRoom(txn, node, j.Memory) ||
+		if j == nil || !j.Queued() || !hasRoom(w, node, j.Memory) ||
 			(j.PinnedNode != "" && j.PinnedNode != node.ID) {
 			continue
 		}
@@ -61,7 +60,7 @@ func applyJobAssign(txn *memdb.Txn, index uint64, req *JobAssignRequest) (interf
 			next.Updated = req.Time
 		}
 		next.ModifyIndex = index
-		if err := putJob(txn, &next, j); err != nil {
+		if err := putJob(w, &next, j); err != nil {
 			return err, changes
 		}
 		changes = append(changes, jobChange{job: &next, prev: j})

@@ -214,3 +214,63 @@ func TestUserLimitCountsQueuedJobs(t *testing.T) {
 		t.Fatalf("queue length %d, want 2", n)
 	}
 }
+
+// userCounts counts each user's unfinished jobs the slow way, from the
+// jobs table, and reads the usage rows the limit check uses.
+func userCounts(t *testing.T, f *FSM, users ...string) (want, got map[string]int) {
+	t.Helper()
+	txn := f.State().db.Txn(false)
+	want, got = map[string]int{}, map[string]int{}
+	for _, st := range ActiveJobStatuses {
+		it, err := txn.Get(tableJobs, indexActive, string(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			want[raw.(*Job).Request.User]++
+		}
+	}
+	for _, u := range users {
+		if n := usageOf(txn, userUsage(u)).Jobs; n != 0 {
+			got[u] = n
+		}
+	}
+	return want, got
+}
+
+func TestUserRowsCountUnfinishedJobsThroughTheirLives(t *testing.T) {
+	tf := newTestFSM(t)
+	users := []string{"alice", "bob", "~queue", ""}
+	check := func(step string) {
+		t.Helper()
+		if want, got := userCounts(t, tf.fsm, users...); !reflect.DeepEqual(want, got) {
+			t.Fatalf("after %s: user rows %v, unfinished jobs %v", step, got, want)
+		}
+	}
+	tf.mustApply(NodeUpsertRequestType, node("n1", 1))
+	tf.mustApply(NodeUpsertRequestType, node("n2", 5))
+	tf.mustApply(JobSubmitRequestType, placeReq("a1", "alice", "n1", 1))
+	tf.mustApply(JobSubmitRequestType, placeReq("a2", "alice", "n1", 1))
+	// A user named like the queue's row counts as a user, not as the queue.
+	tf.mustApply(JobSubmitRequestType, placeReq("q1", "~queue", "n2", 1))
+	tf.mustApply(JobSubmitRequestType, placeReq("e1", "", "", 1))
+	tf.mustApply(JobSubmitRequestType, placeReq("a1", "alice", "n1", 1)) // a retry
+	check("submissions")
+	tf.mustApply(JobSubmitRequestType, &JobSubmitRequest{Job: Job{ID: "bad", RequestHash: "h", Status: JobInvalid, Request: JobRequest{User: "bob"}}})
+	check("an INVALID submission")
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "a1", From: []JobStatus{JobAccepted}, To: JobInit, Node: "n1"})
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "a1", From: []JobStatus{JobInit}, To: JobRunning, Node: "n1"})
+	check("a claim and a start")
+	tf.mustApply(JobReassignRequestType, &JobReassignRequest{ID: "a2", FromNode: "n2", ToNode: ""})
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "q1", From: []JobStatus{JobAccepted}, To: JobKilled})
+	tf.mustApply(JobTransitionRequestType, &JobTransitionRequest{ID: "a1", From: []JobStatus{JobRunning}, To: JobSucceeded, Node: "n1"})
+	check("a move, a kill and an end")
+	// A retry of a transition already applied changes nothing.
+	tf.apply(JobTransitionRequestType, &JobTransitionRequest{ID: "a1", From: []JobStatus{JobRunning}, To: JobSucceeded, Node: "n1"})
+	check("a repeated end")
+
+	restored := restoreFrom(t, snapshotBytes(t, tf.fsm))
+	if want, got := userCounts(t, restored, users...); !reflect.DeepEqual(want, got) {
+		t.Fatalf("restored: user rows %v, unfinished jobs %v", got, want)
+	}
+}

@@ -28,9 +28,7 @@ const (
 	indexTags   = "tags"
 	indexCreate = "create"
 	indexActive = "active"
-	// indexActiveUser: unfinished jobs by user, for per-user limits.
-	indexActiveUser = "active_user"
-	indexSecret     = "secret"
+	indexSecret = "secret"
 	// indexQueued: queued jobs by user, then submission order.
 	indexQueued = "queued"
 )
@@ -59,11 +57,10 @@ func jobsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableJobs,
 		Indexes: map[string]*memdb.IndexSchema{
-			indexID:         {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
-			indexCreate:     {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
-			indexActive:     {Name: indexActive, AllowMissing: true, Indexer: activeStatusIndex{}},
-			indexActiveUser: {Name: indexActiveUser, AllowMissing: true, Indexer: activeUserIndex{}},
-			indexQueued:     {Name: indexQueued, AllowMissing: true, Indexer: queuedIndex{}},
+			indexID:     {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			indexCreate: {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
+			indexActive: {Name: indexActive, AllowMissing: true, Indexer: activeStatusIndex{}},
+			indexQueued: {Name: indexQueued, AllowMissing: true, Indexer: queuedIndex{}},
 		},
 	}
 }

@@ -12,6 +12,13 @@ const queueUsage = "~queue"
 // that selects them all knows its total without walking them.
 const allJobsUsage = "~all"
 
+// userUsage keys the row counting a user's unfinished jobs, for per-user
+// limits. A row per user costs less than an index over the jobs by user,
+// which every change to an unfinished job would rewrite.
+func userUsage(user string) string {
+	return "~user:" + user
+}
+
 // usageKey is the usage row a job on node counts in.
 func usageKey(node string) string {
 	if node == "" {
@@ -21,7 +28,8 @@ func usageKey(node string) string {
 }
 
 // Usage is what a node's unfinished jobs hold: slots and memory. The row
-// keyed queueUsage counts the queue. Usage is derived from the jobs table
+// keyed queueUsage counts the queue, those keyed userUsage a user's
+// unfinished jobs. Usage is derived from the jobs table
 // inside every transaction that changes a job, so a placement is checked
 // against exactly the state it commits to; it is not in snapshots but
 // recomputed when one is restored.
@@ -48,19 +56,6 @@ func usageOf(txn *memdb.Txn, node string) Usage {
 	return *raw.(*Usage)
 }
 
-func addUsage(txn *memdb.Txn, node string, jobs, memory int) error {
-	u := usageOf(txn, node)
-	u.Jobs += jobs
-	u.Memory += memory
-	if u.Jobs == 0 && u.Memory == 0 {
-		if err := txn.Delete(tableUsage, &u); err != nil && err != memdb.ErrNotFound {
-			return err
-		}
-		return nil
-	}
-	return txn.Insert(tableUsage, &u)
-}
-
 // holdsSlot reports whether j counts against a node (or the queue).
 func holdsSlot(j *Job) bool {
 	return j != nil && !j.Status.Terminal()
@@ -68,22 +63,29 @@ func holdsSlot(j *Job) bool {
 
 // putJob writes j, which replaces prev (nil for a new job), and moves the
 // slot and memory it holds between nodes and the queue.
-func putJob(txn *memdb.Txn, j, prev *Job) error {
-	if err := storeJob(txn, j, prev); err != nil {
+func putJob(w *writeTxn, j, prev *Job) error {
+	if err := storeJob(w.Txn, j, prev); err != nil {
 		return err
 	}
 	if prev == nil {
-		if err := addUsage(txn, allJobsUsage, 1, 0); err != nil {
-			return err
-		}
+		w.addUsage(allJobsUsage, 1, 0)
 	}
-	if holdsSlot(prev) {
-		if err := addUsage(txn, usageKey(prev.Node), -1, -prev.Memory); err != nil {
-			return err
-		}
+	was, is := holdsSlot(prev), holdsSlot(j)
+	if was && is && prev.Node == j.Node && prev.Memory == j.Memory {
+		// Most changes (a claim, a start) leave the slot where it was.
+		return nil
 	}
-	if holdsSlot(j) {
-		return addUsage(txn, usageKey(j.Node), 1, j.Memory)
+	if was {
+		w.addUsage(usageKey(prev.Node), -1, -prev.Memory)
+	}
+	if is {
+		w.addUsage(usageKey(j.Node), 1, j.Memory)
+	}
+	switch {
+	case is && !was:
+		w.addUsage(userUsage(j.Request.User), 1, 0)
+	case was && !is:
+		w.addUsage(userUsage(prev.Request.User), -1, 0)
 	}
 	return nil
 }
@@ -91,9 +93,8 @@ func putJob(txn *memdb.Txn, j, prev *Job) error {
 // recomputeUsage rebuilds the usage rows from the unfinished jobs, after a
 // restore.
 func recomputeUsage(txn *memdb.Txn, jobs int) error {
-	if err := addUsage(txn, allJobsUsage, jobs, 0); err != nil {
-		return err
-	}
+	w := newWriteTxn(txn)
+	w.addUsage(allJobsUsage, jobs, 0)
 	for _, st := range ActiveJobStatuses {
 		it, err := txn.Get(tableJobs, indexActive, string(st))
 		if err != nil {
@@ -104,34 +105,33 @@ func recomputeUsage(txn *memdb.Txn, jobs int) error {
 			jobs = append(jobs, raw.(*Job))
 		}
 		for _, j := range jobs {
-			if err := addUsage(txn, usageKey(j.Node), 1, j.Memory); err != nil {
-				return err
-			}
+			w.addUsage(usageKey(j.Node), 1, j.Memory)
+			w.addUsage(userUsage(j.Request.User), 1, 0)
 		}
 	}
-	return nil
+	return w.flushUsage()
 }
 
 // hasRoom reports whether node may take one more job needing memory MB.
-func hasRoom(txn *memdb.Txn, node *Node, memory int) bool {
+func hasRoom(w *writeTxn, node *Node, memory int) bool {
 	if node == nil || !node.Eligible() {
 		return false
 	}
-	u := usageOf(txn, node.ID)
+	u := w.usageOf(node.ID)
 	return u.Jobs < node.MaxJobs && u.Memory+memory <= node.MaxMemory
 }
 
 // leastLoadedWithRoom is the eligible node with room for a job needing
 // memory MB whose share of slots in use is smallest (ties by id, so every
 // replica picks the same), or nil.
-func leastLoadedWithRoom(txn *memdb.Txn, memory int) *Node {
+func leastLoadedWithRoom(w *writeTxn, memory int) *Node {
 	var best *Node
 	var bestJobs int
-	for _, n := range allNodes(txn) {
-		if !hasRoom(txn, n, memory) {
+	for _, n := range allNodes(w.Txn) {
+		if !hasRoom(w, n, memory) {
 			continue
 		}
-		jobs := usageOf(txn, n.ID).Jobs
+		jobs := w.usageOf(n.ID).Jobs
 		if best == nil || lessLoaded(jobs, n.MaxJobs, bestJobs, best.MaxJobs) ||
 			(!lessLoaded(bestJobs, best.MaxJobs, jobs, n.MaxJobs) && n.ID < best.ID) {
 			best, bestJobs = n, jobs
