@@ -17,6 +17,7 @@ import (
 
 	"github.com/genie-cluster/genie/api"
 	"github.com/genie-cluster/genie/internal/testlog"
+	"github.com/genie-cluster/genie/runner"
 )
 
 // TestConfig returns a configuration for a node in dataDir listening on
@@ -163,6 +164,7 @@ func MakeCluster(t testing.TB, n int, mutate func(i int, cfg *Config)) *TestClus
 		cfg := TestConfig(t, t.TempDir())
 		cfg.NodeName = fmt.Sprintf("node%d", i)
 		cfg.BootstrapExpect = n
+		cfg.JobUIDRange = TestJobUIDs(i).String()
 		if i > 0 {
 			cfg.Join = []string{first}
 		}
@@ -190,6 +192,16 @@ func MakeCluster(t testing.TB, n int, mutate func(i int, cfg *Config)) *TestClus
 	}
 	c.WaitForLeader()
 	return c
+}
+
+// TestJobUIDs is node i's share of the default job uid range: nodes on
+// one machine need uids of their own, or two could give the same uid to
+// jobs at once.
+func TestJobUIDs(i int) runner.UIDRange {
+	const shares = 8
+	all := runner.DefaultJobUIDs()
+	size := all.Count / shares
+	return runner.UIDRange{First: all.First + (i%shares)*size, Count: size}
 }
 
 // Config returns the configuration node i was started with.

@@ -80,13 +80,16 @@ func (u UIDRange) Validate() error {
 // node starts at a random place in the range.
 //
 // Which uids processes have is a walk of /proc, too dear for every job (a
-// third of a node's CPU at a few hundred jobs a second), so the pool
-// keeps the last walk for uidRescanEvery. A process can take a uid of the
-// range after the walk only as a job of this runner (held until its
-// release) or one of another node on the same machine; a uid released
-// since the walk may still be a left-behind process's, so handing it out
-// takes a new walk first. With the rotation that is rare: a released uid
-// comes round again only after the rest of the range.
+// third of a node's CPU at a few hundred jobs a second, and still a
+// twentieth walking four times a second), so the pool keeps the last walk
+// for uidRescanEvery. A process can take a uid of the range after the walk
+// only as a job of this runner (held until its release) or one of another
+// node on the same machine, which no walk can rule out (two pools may pick
+// the same uid between walks): nodes sharing a machine need ranges of
+// their own. A uid released since the walk may still be a left-behind
+// process's, so handing it out takes a new walk first. With the rotation
+// that is rare: a released uid comes round again only after the rest of
+// the range.
 type uidPool struct {
 	rng UIDRange
 	// running lists the uids processes have now; tests replace it.
@@ -109,7 +112,7 @@ type uidPool struct {
 
 // uidRescanEvery bounds how old the walk of /proc a uid is handed out on
 // may be.
-const uidRescanEvery = 250 * time.Millisecond
+const uidRescanEvery = time.Second
 
 func newUIDPool(rng UIDRange) *uidPool {
 	return &uidPool{

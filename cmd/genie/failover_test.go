@@ -19,8 +19,11 @@ import (
 // clusterAgent is one genie process of a test cluster.
 type clusterAgent struct {
 	name, dataDir, http, raft, gossip string
-	cmd                               *exec.Cmd
-	client                            *api.Client
+	// uids is the agent's -job-uid-range: agents on one machine need their
+	// own.
+	uids   string
+	cmd    *exec.Cmd
+	client *api.Client
 }
 
 // start runs the agent with -bootstrap-expect expect, joining join, with
@@ -32,6 +35,9 @@ func (a *clusterAgent) start(t testing.TB, bin string, expect int, join string, 
 		"-cluster-name", node.TestClusterName(t),
 		// Benchmarks measure the plain cluster.
 		"-insecure"}
+	if a.uids != "" {
+		args = append(args, "-job-uid-range", a.uids)
+	}
 	args = append(args, extra...)
 	if join != "" {
 		args = append(args, "-join", join)
@@ -60,7 +66,8 @@ func startBinaryCluster(t testing.TB, bin string, n int, extra ...string) []*clu
 	t.Helper()
 	var agents []*clusterAgent
 	for i := 0; i < n; i++ {
-		a := &clusterAgent{name: fmt.Sprintf("node%d", i), dataDir: node.PassableTempDir(t), http: freeAddr(t), raft: freeAddr(t), gossip: freeAddr(t)}
+		a := &clusterAgent{name: fmt.Sprintf("node%d", i), dataDir: node.PassableTempDir(t), http: freeAddr(t), raft: freeAddr(t), gossip: freeAddr(t),
+			uids: node.TestJobUIDs(i).String()}
 		join := ""
 		if i > 0 {
 			join = agents[0].gossip
