@@ -57,8 +57,8 @@ func jobsTable() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: tableJobs,
 		Indexes: map[string]*memdb.IndexSchema{
-			indexID:     {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
-			indexCreate: {Name: indexCreate, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "CreateIndex"}},
+			indexID:     {Name: indexID, Unique: true, Indexer: jobIDIndex{}},
+			indexCreate: {Name: indexCreate, Unique: true, Indexer: jobCreateIndex{}},
 			indexActive: {Name: indexActive, AllowMissing: true, Indexer: activeStatusIndex{}},
 			indexQueued: {Name: indexQueued, AllowMissing: true, Indexer: queuedIndex{}},
 		},
