@@ -114,24 +114,7 @@ func rawJobCPU(b *testing.B, count int) time.Duration {
 		return os.Rename(dir, filepath.Join(archive, fmt.Sprintf("job-%d", i)))
 	}
 	start := selfCPU(b)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < count; i = int(next.Add(1) - 1) {
-				if err := one(i); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if b.Failed() {
-		b.FailNow()
-	}
+	inParallel(b, count, 16, func(_, i int) error { return one(i) })
 	return (selfCPU(b) - start) / time.Duration(count)
 }
 
@@ -146,34 +129,47 @@ func selfCPU(b testing.TB) time.Duration {
 
 // submitAll submits b.N copies of req from clients goroutines spread over
 // the agents and returns the job ids and each submission's latency, in
-// submission order. A failed submission fails the benchmark at once.
+// submission order. A failed submission fails the benchmark.
 func submitAll(b *testing.B, agents []*clusterAgent, req *api.JobRequest, clients int) ([]string, []time.Duration) {
 	ctx := context.Background()
 	ids := make([]string, b.N)
 	lat := make([]time.Duration, b.N)
+	inParallel(b, b.N, clients, func(w, i int) error {
+		t0 := time.Now()
+		id, err := agents[w%len(agents)].client.Jobs().Submit(ctx, req)
+		lat[i] = time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("submit: %w", err)
+		}
+		ids[i] = id
+		return nil
+	})
+	return ids, lat
+}
+
+// inParallel calls fn for items 0 to count-1 from workers goroutines, fn
+// getting its worker's number and the item, and fails the benchmark at the
+// first error, once all have stopped.
+func inParallel(b *testing.B, count, workers int, fn func(worker, item int) error) {
+	b.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(c *api.Client) {
+		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
-				t0 := time.Now()
-				id, err := c.Jobs().Submit(ctx, req)
-				lat[i] = time.Since(t0)
-				if err != nil {
-					b.Errorf("submit: %v", err)
+			for i := int(next.Add(1) - 1); i < count; i = int(next.Add(1) - 1) {
+				if err := fn(w, i); err != nil {
+					b.Error(err)
 					return
 				}
-				ids[i] = id
 			}
-		}(agents[w%len(agents)].client)
+		}()
 	}
 	wg.Wait()
 	if b.Failed() {
 		b.FailNow()
 	}
-	return ids, lat
 }
 
 // registerDemo registers a local cluster and a command that runs /bin/true.
